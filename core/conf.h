@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jitgate/jitgate.h>
 
@@ -72,5 +73,91 @@ int conf_parse_size(const char *text, int64_t *bytes);
  * frees *out (and wipes it).  Never puts the secret in err. */
 int conf_resolve_secret(const char *ref, char **out, size_t *len, char *err,
 			size_t errlen);
+
+/* ---- additions (h2-conf): limits, paths, settings, dumps ---- */
+
+/* Refuse config files larger than this, and nesting deeper than that. */
+#define CONF_MAX_FILE (4u << 20)
+#define CONF_MAX_DEPTH 64
+/* At most this many files (main + includes) in one configuration. */
+#define CONF_MAX_FILES 256
+/* Longest key path, e.g. "listeners[3].tls.client_ca". */
+#define CONF_MAX_KEYPATH 512
+
+/*
+ * Build key paths the way error messages and conf_where() spell them:
+ * "a" + "b" -> "a.b", "" + "b" -> "b", "a" + 3 -> "a[3]", and a key that
+ * is not [A-Za-z0-9_-]+ as a["odd.key"].  Return 0, or -1 if it does not
+ * fit in len bytes.
+ */
+int conf_path_key(char *buf, size_t len, const char *parent, const char *key);
+int conf_path_index(char *buf, size_t len, const char *parent, size_t i);
+
+/* The main file as given, and its directory (base of relative paths). */
+const char *conf_file(const struct jg_conf *c);
+const char *conf_dir(const struct jg_conf *c);
+
+/*
+ * Resolve a path written in the config: absolute paths stay, relative
+ * ones are taken from the main file's directory.  0, or -1 if too long.
+ */
+int conf_resolve_path(const struct jg_conf *c, const char *path, char *out,
+		      size_t outlen);
+
+/*
+ * Core settings: the top-level keys the core itself reads, validated and
+ * with defaults applied at conf_load().  Durations in ms, sizes in bytes.
+ * Strings point into the configuration and live as long as it.
+ */
+struct conf_settings {
+	int workers;                 /* 0 = one per core */
+	const char *log_format;      /* "logfmt" or "json" */
+	const char *log_level;       /* "error", "warn", "info", "debug" */
+	int log_level_num;           /* enum jg_log_level */
+	int64_t max_connections;     /* limits.max_connections */
+	int64_t handshake_timeout;   /* limits.handshake_timeout, ms */
+	int64_t idle_timeout;        /* limits.idle_timeout, ms */
+	int64_t shutdown_grace;      /* limits.shutdown_grace, ms */
+	int64_t max_buffer;          /* limits.max_buffer, bytes */
+	const char *plugin_dir;      /* resolved; default JG_PLUGINDIR */
+	size_t nplugins;             /* entries of "plugins" */
+	const char *const *plugins;  /* names or paths, as written */
+};
+const struct conf_settings *conf_settings(const struct jg_conf *c);
+
+/*
+ * A top-level section ("admin", "listeners", ...) of the merged document,
+ * or NULL when absent.  conf_load() has already checked that each known
+ * section has the right JSON type (object or array).
+ */
+struct json_object *conf_get(const struct jg_conf *c, const char *section);
+
+/*
+ * Run fn(ud) when the last reference goes, before the sections are freed
+ * (so plugin instances can be finalised while their options still live).
+ * Hooks run in reverse order of adding.  Main thread, before the
+ * generation is shared.  0, or -1 on allocation failure.
+ */
+int conf_on_free(struct jg_conf *c, void (*fn)(void *), void *ud);
+
+/*
+ * Warnings found while loading (a secret file readable by others...),
+ * for the daemon to log.  They never contain a secret.
+ */
+size_t conf_warning_count(const struct jg_conf *c);
+const char *conf_warning(const struct jg_conf *c, size_t i);
+
+/*
+ * Print the merged configuration as JSON to f, with every value that a
+ * schema marked secret replaced by "<secret>" (for --check-config).
+ */
+void conf_dump(const struct jg_conf *c, FILE *f);
+
+/* The option type's name for messages ("duration", "address"...). */
+const char *conf_type_name(int type);
+
+/* Split "host:port" or "[v6]:port".  0 or -1 (not an address). */
+int conf_split_address(const char *text, char *host, size_t hostlen,
+		       char *port, size_t portlen);
 
 #endif /* JG_CONF_H */
