@@ -338,6 +338,16 @@ struct jg_host {
 	/** Set when the identity stops being valid (unix seconds). */
 	void (*identity_set_expiry)(struct jg_identity_builder *b,
 				    int64_t exp);
+
+	/* ---- appended in ABI 1.1 ---- */
+
+	/**
+	 * Bytes read from (*in) and written to (*out) the peer of st so far,
+	 * including what stream_splice() relayed.  Either pointer may be
+	 * NULL.  For records of a session's size.
+	 */
+	void (*stream_counts)(const struct jg_stream *st, uint64_t *in,
+			      uint64_t *out);
 };
 
 #ifdef __cplusplus

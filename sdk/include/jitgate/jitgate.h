@@ -17,6 +17,8 @@
  *
  *   1.0  first stable ABI: descriptor, option schema, host table, protocol,
  *        idp, mask, store and notify operation tables.
+ *   1.1  host: stream_counts() appended (bytes a stream moved, for
+ *        session records).
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H
@@ -33,7 +35,7 @@ extern "C" {
 /** ABI major: bumped on any incompatible change. */
 #define JG_ABI_MAJOR 1
 /** ABI minor: bumped when something is appended. */
-#define JG_ABI_MINOR 0
+#define JG_ABI_MINOR 1
 /** Name of the one symbol a plugin exports. */
 #define JG_PLUGIN_SYMBOL "jg_plugin"
 

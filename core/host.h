@@ -1,0 +1,13 @@
+/*
+ * The host services table handed to every plugin instance: every entry
+ * set.  Identity, policy, review, masking and recording entries forward to
+ * core/services.h; everything else is implemented by the runtime files.
+ */
+#ifndef JG_HOST_H
+#define JG_HOST_H
+
+#include <jitgate/host.h>
+
+extern const struct jg_host core_host;
+
+#endif /* JG_HOST_H */
