@@ -1,0 +1,122 @@
+/*
+ * Reviews: a grant request or a held action waiting for approvers.
+ *
+ * An approval rule names groups and how many approvals each must give
+ * (policy_approval).  One person counts once, for one group, even when
+ * they belong to several: "dba: 1, security: 1" needs two people.  The
+ * requester never approves their own review.  A review is bound to the
+ * exact request (SHA-256 over type, text and attributes, or over the
+ * grant request), and its approval is used once (review_consume).
+ * Pending reviews expire.
+ *
+ * The table is shared by all threads under one mutex; outcomes of held
+ * actions are delivered on the holding session's loop by the caller of
+ * review_set_outcome_hook() (core/review_hold in review_hold.c).
+ */
+#ifndef JG_REVIEW_H
+#define JG_REVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jitgate/host.h>
+
+struct jg_identity;
+struct json_object;
+struct policy_approval;
+
+#define REVIEW_ID_LEN 19 /* "r-" + 16 hex + NUL */
+#define REVIEW_MAX_APPROVERS 32
+
+enum review_kind { REVIEW_GRANT = 1, REVIEW_ACTION = 2 };
+enum review_status {
+	REVIEW_PENDING = 0,
+	REVIEW_APPROVED = 1,
+	REVIEW_DENIED = 2,
+	REVIEW_EXPIRED = 3,
+	REVIEW_USED = 4 /* approved, and the approval was used */
+};
+
+/* Stable error codes for the admin API. */
+#define REVIEW_E_NOTFOUND "review_not_found"
+#define REVIEW_E_SELF "self_approval"
+#define REVIEW_E_NOT_APPROVER "not_an_approver"
+#define REVIEW_E_TWICE "already_approved"
+#define REVIEW_E_DECIDED "review_not_pending"
+#define REVIEW_E_MISMATCH "review_other_action"
+#define REVIEW_E_NOT_REQUESTER "not_the_requester"
+
+struct review_request {
+	enum review_kind kind;
+	const struct jg_identity *requester;
+	const char *connection;
+	const char *rule;       /* policy rule that asked for review */
+	const char *summary;    /* purpose, or the action's text */
+	const unsigned char *bind; /* 32-byte hash of the exact request */
+	const struct policy_approval *approval;
+	int64_t timeout_ms;     /* 0: approval->timeout_ms or 1h */
+	const char *session_id; /* held action: the session, else NULL */
+	struct json_object *detail; /* taken: action or grant request */
+};
+
+/* Hash of an action (type, text, attributes in order) for binding. */
+void review_hash_action(const struct jg_action *a, const char *conn,
+			unsigned char out[32]);
+/* Hash of a grant request: connection, purpose, ttl, max_sessions. */
+void review_hash_grant(const char *conn, const char *purpose, int64_t ttl_ms,
+		       int64_t max_sessions, unsigned char out[32]);
+
+/* Create a pending review; id gets its id.  JG_OK or JG_ERROR. */
+int review_create(const struct review_request *rq, char *id, char *err,
+		  size_t errlen);
+
+/*
+ * approver approves (approve != 0) or denies (reason required).
+ * is_approver: the approver is in the configured approver or admin
+ * groups.  JG_OK or JG_ERROR with *code (REVIEW_E_*) and err.
+ * *status gets the review's status afterwards.
+ */
+int review_decide(const char *id, const struct jg_identity *approver,
+		  int is_approver, int approve, const char *reason,
+		  int *status, const char **code, char *err, size_t errlen);
+
+/*
+ * Use an approved review once: it must be approved, requested by
+ * subject, and bound to the same hash.  JG_OK (now REVIEW_USED) or
+ * JG_ERROR with code and err.
+ */
+int review_consume(const char *id, const char *subject,
+		   const unsigned char bind[32], const char **code, char *err,
+		   size_t errlen);
+
+/* Expire pending reviews past their time; returns how many. */
+size_t review_expire(void);
+
+/* JSON for the admin API; NULL if absent.  The list holds pending
+ * reviews only unless all; subject limits it to one requester. */
+struct json_object *review_json(const char *id);
+struct json_object *reviews_list_json(int all, const char *subject);
+/* Status of id, or -1. */
+int review_status(const char *id);
+/* "dba 1/1, security 0/1" into buf. */
+void review_progress(const char *id, char *buf, size_t len);
+
+/*
+ * Told about every step: event is "review.created", "review.approved",
+ * "review.approval" (one more approval, not yet enough),
+ * "review.denied", "review.expired", "review.used"; json is the review
+ * as review_json() shows it.  Called without the table lock held, on
+ * whatever thread made the step.
+ */
+typedef void (*review_hook)(void *ud, const char *id, const char *event,
+			    struct json_object *json, int status);
+void review_set_hook(review_hook fn, void *ud);
+
+void reviews_reset(void);
+
+/* Clock (unix milliseconds); tests replace it. */
+void reviews_set_clock(int64_t (*now_ms)(void));
+
+const char *review_status_name(int status);
+
+#endif /* JG_REVIEW_H */
