@@ -1,0 +1,531 @@
+/*
+ * Statement classification: libpg_query turns the text into PostgreSQL's
+ * own parse tree (as JSON, read with json-c, which the core already links),
+ * and we read the class off the top node and the tables, functions and
+ * flags off a walk of the whole tree.  Anything that does not parse is
+ * refused by the caller; a node type we do not know counts as DDL, the
+ * class policies guard most.
+ */
+#include "pg_classify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <pg_query.h>
+
+static const char *const class_names[] = {
+	[PG_CLASS_READ] = "read",       [PG_CLASS_WRITE] = "write",
+	[PG_CLASS_DDL] = "ddl",         [PG_CLASS_DCL] = "dcl",
+	[PG_CLASS_TCL] = "tcl",         [PG_CLASS_UTILITY] = "utility",
+	[PG_CLASS_COPY] = "copy",       [PG_CLASS_COPY_SERVER] = "copy_server",
+	[PG_CLASS_DYNAMIC] = "dynamic",
+};
+
+static const char *const flag_names[PG_NFLAGS] = {
+	"delete_without_where", "update_without_where", "modifying_cte",
+	"explain_analyze", "explain", "select_into", "locking", "copy_in",
+	"copy_out", "program", "truncate", "set_role", "prepare", "binary",
+};
+
+const char *pg_class_name(int cls)
+{
+	if (cls < 0 || (size_t)cls >= sizeof(class_names) / sizeof(*class_names))
+		return "ddl";
+	return class_names[cls];
+}
+
+const char *pg_flag_name(unsigned i)
+{
+	return i < PG_NFLAGS ? flag_names[i] : "unknown";
+}
+
+/* Node types by class; anything not listed is DDL. */
+static const char *const read_nodes[] = {"SelectStmt", "VariableShowStmt",
+					 NULL};
+static const char *const write_nodes[] = {
+	"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt",
+	"TruncateStmt", "CallStmt", NULL};
+static const char *const tcl_nodes[] = {"TransactionStmt", NULL};
+static const char *const dcl_nodes[] = {
+	"GrantStmt", "GrantRoleStmt", "CreateRoleStmt", "AlterRoleStmt",
+	"AlterRoleSetStmt", "DropRoleStmt", "AlterDefaultPrivilegesStmt",
+	"ReassignOwnedStmt", "DropOwnedStmt", "AlterOwnerStmt",
+	"CreateUserMappingStmt", "AlterUserMappingStmt",
+	"DropUserMappingStmt", NULL};
+static const char *const utility_nodes[] = {
+	"VariableSetStmt", "DiscardStmt", "ListenStmt", "UnlistenStmt",
+	"NotifyStmt", "CheckPointStmt", "VacuumStmt", "ClusterStmt",
+	"ReindexStmt", "LockStmt", "FetchStmt", "ClosePortalStmt",
+	"DeallocateStmt", "ConstraintsSetStmt", NULL};
+static const char *const dynamic_nodes[] = {"DoStmt", "CreateFunctionStmt",
+					    "ExecuteStmt", NULL};
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The single key of a node wrapper {"SelectStmt": {...}}. */
+static int node_unwrap(json_object *w, const char **type, json_object **node)
+{
+	struct json_object_iterator it, end;
+
+	if (!w || !json_object_is_type(w, json_type_object) ||
+	    json_object_object_length(w) != 1)
+		return -1;
+	it = json_object_iter_begin(w);
+	end = json_object_iter_end(w);
+	if (json_object_iter_equal(&it, &end))
+		return -1;
+	*type = json_object_iter_peek_name(&it);
+	*node = json_object_iter_peek_value(&it);
+	return json_object_is_type(*node, json_type_object) ? 0 : -1;
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return NULL;
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+/* Join a list of {"String":{"sval":..}} with dots: "schema.func". */
+static char *join_names(json_object *list)
+{
+	char buf[256];
+	size_t i, n, off = 0;
+	const char *type, *s;
+	json_object *node;
+
+	if (!list || !json_object_is_type(list, json_type_array))
+		return NULL;
+	n = json_object_array_length(list);
+	buf[0] = 0;
+	for (i = 0; i < n; i++) {
+		if (node_unwrap(json_object_array_get_idx(list, i), &type,
+				&node) < 0 ||
+		    strcmp(type, "String") != 0)
+			continue;
+		s = get_str(node, "sval");
+		if (!s)
+			continue;
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+					off ? "." : "", s);
+		if (off >= sizeof(buf))
+			return NULL;
+	}
+	return off ? strdup(buf) : NULL;
+}
+
+struct walk {
+	struct pg_stmt *st;
+	char *ctes[PG_MAX_NAMES];
+	size_t nctes;
+	int oom;
+};
+
+static void add_name(struct walk *w, char **arr, size_t *n, char *name)
+{
+	size_t i;
+
+	if (!name) {
+		return;
+	}
+	for (i = 0; i < *n; i++) {
+		if (strcmp(arr[i], name) == 0) {
+			free(name);
+			return;
+		}
+	}
+	if (*n == PG_MAX_NAMES) {
+		/* more names than we keep: policy sees the first ones; the
+		 * statement text is still decided and recorded whole */
+		free(name);
+		return;
+	}
+	arr[(*n)++] = name;
+}
+
+static char *rangevar_name(json_object *rv)
+{
+	const char *rel = get_str(rv, "relname");
+	const char *sch = get_str(rv, "schemaname");
+	char *s = NULL;
+
+	if (!rel)
+		return NULL;
+	if (sch) {
+		if (asprintf(&s, "%s.%s", sch, rel) < 0)
+			return NULL;
+		return s;
+	}
+	return strdup(rel);
+}
+
+static int is_modifying(const char *type)
+{
+	return strcmp(type, "InsertStmt") == 0 ||
+	       strcmp(type, "UpdateStmt") == 0 ||
+	       strcmp(type, "DeleteStmt") == 0 ||
+	       strcmp(type, "MergeStmt") == 0;
+}
+
+static void walk_node(struct walk *w, const char *key, json_object *o);
+
+static void walk_object(struct walk *w, json_object *o)
+{
+	const char *type;
+	json_object *node;
+
+	/* A RangeVar, wrapped or in a typed field such as "relation". */
+	if (get_str(o, "relname"))
+		add_name(w, w->st->tables, &w->st->ntables, rangevar_name(o));
+	/* A function call (FuncCall has funcformat; CREATE FUNCTION has
+	 * funcname too but is recorded by the caller). */
+	if (get(o, "funcname") && get(o, "funcformat"))
+		add_name(w, w->st->functions, &w->st->nfunctions,
+			 join_names(get(o, "funcname")));
+	if (get_str(o, "ctename") && w->nctes < PG_MAX_NAMES) {
+		char *c = strdup(get_str(o, "ctename"));
+
+		if (c)
+			w->ctes[w->nctes++] = c;
+	}
+	if (node_unwrap(get(o, "ctequery"), &type, &node) == 0 &&
+	    is_modifying(type))
+		w->st->flags |= PG_FLAG_MODIFYING_CTE;
+
+	json_object_object_foreach(o, k, v) walk_node(w, k, v);
+}
+
+static void walk_node(struct walk *w, const char *key, json_object *o)
+{
+	size_t i, n;
+
+	if (!o)
+		return;
+	if (json_object_is_type(o, json_type_array)) {
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			walk_node(w, NULL, json_object_array_get_idx(o, i));
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return;
+	/* Row-changing statements anywhere (top level, CTE, EXPLAIN,
+	 * PREPARE) are checked for a missing WHERE. */
+	if (key && strcmp(key, "DeleteStmt") == 0 && !get(o, "whereClause"))
+		w->st->flags |= PG_FLAG_DELETE_NO_WHERE;
+	if (key && strcmp(key, "UpdateStmt") == 0 && !get(o, "whereClause"))
+		w->st->flags |= PG_FLAG_UPDATE_NO_WHERE;
+	walk_object(w, o);
+}
+
+/* Remove table names that are really CTE names of this statement. */
+static void drop_cte_tables(struct walk *w)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < w->nctes; i++) {
+		for (j = 0; j < w->st->ntables;) {
+			if (strcmp(w->st->tables[j], w->ctes[i]) == 0) {
+				free(w->st->tables[j]);
+				for (k = j + 1; k < w->st->ntables; k++)
+					w->st->tables[k - 1] = w->st->tables[k];
+				w->st->ntables--;
+			} else {
+				j++;
+			}
+		}
+		free(w->ctes[i]);
+	}
+	w->nctes = 0;
+}
+
+static int defelem_is(json_object *opts, const char *name, const char **arg)
+{
+	size_t i, n;
+	const char *type;
+	json_object *node, *a, *an;
+
+	if (!opts || !json_object_is_type(opts, json_type_array))
+		return 0;
+	n = json_object_array_length(opts);
+	for (i = 0; i < n; i++) {
+		if (node_unwrap(json_object_array_get_idx(opts, i), &type,
+				&node) < 0 ||
+		    strcmp(type, "DefElem") != 0)
+			continue;
+		if (!get_str(node, "defname") ||
+		    strcmp(get_str(node, "defname"), name) != 0)
+			continue;
+		*arg = NULL;
+		a = get(node, "arg");
+		if (a && node_unwrap(a, &type, &an) == 0) {
+			if (strcmp(type, "String") == 0)
+				*arg = get_str(an, "sval");
+			else if (strcmp(type, "Boolean") == 0)
+				*arg = get(an, "boolval") ? "true" : "false";
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int falsy(const char *s)
+{
+	return s && (strcmp(s, "false") == 0 || strcmp(s, "off") == 0 ||
+		     strcmp(s, "0") == 0 || strcmp(s, "no") == 0);
+}
+
+static int class_of(struct pg_stmt *st, const char *type, json_object *node);
+
+/* Statements that wrap another: classified by what they run. */
+static int class_of_inner(struct pg_stmt *st, json_object *inner, int dflt)
+{
+	const char *type;
+	json_object *node;
+
+	if (node_unwrap(inner, &type, &node) < 0)
+		return dflt;
+	return class_of(st, type, node);
+}
+
+static int class_of_copy(struct pg_stmt *st, json_object *node)
+{
+	const char *arg = NULL;
+
+	st->flags |= get(node, "is_from") ? PG_FLAG_COPY_IN : PG_FLAG_COPY_OUT;
+	if (get(node, "is_program"))
+		st->flags |= PG_FLAG_PROGRAM;
+	if (defelem_is(get(node, "options"), "format", &arg) && arg &&
+	    strcmp(arg, "binary") == 0)
+		st->flags |= PG_FLAG_BINARY;
+	if (get(node, "filename") || get(node, "is_program"))
+		return PG_CLASS_COPY_SERVER;
+	return PG_CLASS_COPY;
+}
+
+static int class_of(struct pg_stmt *st, const char *type, json_object *node)
+{
+	const char *arg = NULL, *name;
+
+	if (strcmp(type, "ExplainStmt") == 0) {
+		if (defelem_is(get(node, "options"), "analyze", &arg) &&
+		    !falsy(arg)) {
+			st->flags |= PG_FLAG_EXPLAIN_ANALYZE;
+			return class_of_inner(st, get(node, "query"),
+					      PG_CLASS_DDL);
+		}
+		st->flags |= PG_FLAG_EXPLAIN;
+		return PG_CLASS_READ;
+	}
+	if (strcmp(type, "PrepareStmt") == 0) {
+		st->flags |= PG_FLAG_PREPARE;
+		return class_of_inner(st, get(node, "query"), PG_CLASS_DDL);
+	}
+	if (strcmp(type, "DeclareCursorStmt") == 0)
+		return class_of_inner(st, get(node, "query"), PG_CLASS_DDL);
+	if (strcmp(type, "CopyStmt") == 0)
+		return class_of_copy(st, node);
+	if (strcmp(type, "SelectStmt") == 0) {
+		if (get(node, "intoClause")) {
+			st->flags |= PG_FLAG_SELECT_INTO;
+			return PG_CLASS_DDL;
+		}
+		if (get(node, "lockingClause"))
+			st->flags |= PG_FLAG_LOCKING;
+		return PG_CLASS_READ;
+	}
+	if (strcmp(type, "TruncateStmt") == 0)
+		st->flags |= PG_FLAG_TRUNCATE;
+	if (strcmp(type, "VariableSetStmt") == 0) {
+		name = get_str(node, "name");
+		if (name && (strcmp(name, "role") == 0 ||
+			     strcmp(name, "session_authorization") == 0))
+			st->flags |= PG_FLAG_SET_ROLE;
+	}
+	if (in_list(read_nodes, type))
+		return PG_CLASS_READ;
+	if (in_list(write_nodes, type))
+		return PG_CLASS_WRITE;
+	if (in_list(tcl_nodes, type))
+		return PG_CLASS_TCL;
+	if (in_list(dcl_nodes, type))
+		return PG_CLASS_DCL;
+	if (in_list(utility_nodes, type))
+		return PG_CLASS_UTILITY;
+	if (in_list(dynamic_nodes, type))
+		return PG_CLASS_DYNAMIC;
+	return PG_CLASS_DDL;
+}
+
+/* DROP TABLE a, b: the objects are name lists, not RangeVars. */
+static void drop_objects(struct walk *w, json_object *node)
+{
+	json_object *objs = get(node, "objects"), *inner;
+	const char *rt = get_str(node, "removeType"), *type;
+	size_t i, n;
+
+	if (!rt || !objs || !json_object_is_type(objs, json_type_array))
+		return;
+	if (strcmp(rt, "OBJECT_TABLE") && strcmp(rt, "OBJECT_VIEW") &&
+	    strcmp(rt, "OBJECT_MATVIEW") && strcmp(rt, "OBJECT_FOREIGN_TABLE") &&
+	    strcmp(rt, "OBJECT_SEQUENCE") && strcmp(rt, "OBJECT_INDEX"))
+		return;
+	n = json_object_array_length(objs);
+	for (i = 0; i < n; i++) {
+		if (node_unwrap(json_object_array_get_idx(objs, i), &type,
+				&inner) == 0 &&
+		    strcmp(type, "List") == 0)
+			add_name(w, w->st->tables, &w->st->ntables,
+				 join_names(get(inner, "items")));
+	}
+}
+
+static char *slice_text(const char *sql, size_t sqllen, json_object *s)
+{
+	json_object *loc = get(s, "stmt_location"), *len = get(s, "stmt_len");
+	int64_t off = loc ? json_object_get_int64(loc) : 0;
+	int64_t n = len ? json_object_get_int64(len) : 0;
+
+	if (off < 0 || (size_t)off > sqllen)
+		off = (int64_t)sqllen;
+	if (n <= 0 || (size_t)n > sqllen - (size_t)off)
+		n = (int64_t)(sqllen - (size_t)off);
+	while (n > 0 && strchr(" \t\r\n", sql[off])) {
+		off++;
+		n--;
+	}
+	return strndup(sql + off, (size_t)n);
+}
+
+static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
+{
+	struct walk w;
+	const char *type;
+	json_object *node, *wrap = get(s, "stmt");
+
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	if (node_unwrap(wrap, &type, &node) < 0)
+		return -1;
+	st->command = strdup(type);
+	st->text = slice_text(sql, strlen(sql), s);
+	if (!st->command || !st->text)
+		return -1;
+	st->cls = class_of(st, type, node);
+	if (strcmp(type, "CreateFunctionStmt") == 0)
+		add_name(&w, st->functions, &st->nfunctions,
+			 join_names(get(node, "funcname")));
+	if (strcmp(type, "DropStmt") == 0)
+		drop_objects(&w, node);
+	walk_node(&w, NULL, wrap);
+	drop_cte_tables(&w);
+	/* A CTE that changes rows makes the whole statement a write. */
+	if ((st->flags & PG_FLAG_MODIFYING_CTE) && st->cls == PG_CLASS_READ)
+		st->cls = PG_CLASS_WRITE;
+	return 0;
+}
+
+/* json-c's default depth (32) is far below what ordinary queries nest
+ * to; past PG_MAX_DEPTH the statement is refused rather than walked. */
+#define PG_MAX_DEPTH 1000
+
+static json_object *parse_tree_json(const char *text)
+{
+	struct json_tokener *tok = json_tokener_new_ex(PG_MAX_DEPTH);
+	json_object *o;
+
+	if (!tok)
+		return NULL;
+	o = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+int pg_classify(const char *sql, struct pg_classified *out)
+{
+	PgQueryParseResult r;
+	json_object *root = NULL, *stmts;
+	size_t i, n;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	r = pg_query_parse(sql);
+	if (r.error) {
+		snprintf(out->error, sizeof(out->error), "%s",
+			 r.error->message ? r.error->message : "parse error");
+		goto done;
+	}
+	root = parse_tree_json(r.parse_tree);
+	if (!root) {
+		snprintf(out->error, sizeof(out->error),
+			 "statement nested too deeply");
+		goto done;
+	}
+	stmts = get(root, "stmts");
+	if (!stmts) { /* empty query: only comments or semicolons */
+		rc = 0;
+		goto done;
+	}
+	n = json_object_array_length(stmts);
+	out->stmts = calloc(n ? n : 1, sizeof(*out->stmts));
+	if (!out->stmts) {
+		snprintf(out->error, sizeof(out->error), "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		out->n = i + 1;
+		if (classify_one(sql, json_object_array_get_idx(stmts, i),
+				 &out->stmts[i]) < 0) {
+			snprintf(out->error, sizeof(out->error),
+				 "statement %zu could not be classified", i + 1);
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	json_object_put(root);
+	pg_query_free_parse_result(r);
+	return rc;
+}
+
+void pg_classified_free(struct pg_classified *c)
+{
+	size_t i, j;
+	struct pg_stmt *st;
+
+	for (i = 0; i < c->n; i++) {
+		st = &c->stmts[i];
+		free(st->command);
+		free(st->text);
+		for (j = 0; j < st->ntables; j++)
+			free(st->tables[j]);
+		for (j = 0; j < st->nfunctions; j++)
+			free(st->functions[j]);
+	}
+	free(c->stmts);
+	c->stmts = NULL;
+	c->n = 0;
+}

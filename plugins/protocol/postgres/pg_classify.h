@@ -1,0 +1,74 @@
+/*
+ * Statement classification with PostgreSQL's own parser (libpg_query).
+ * A query string becomes one entry per statement: its class, the tables
+ * and functions it touches and risk flags, which the relay hands to
+ * policy as the attributes of an action of type "sql".
+ */
+#ifndef PG_CLASSIFY_H
+#define PG_CLASSIFY_H
+
+#include <stddef.h>
+
+enum pg_class {
+	PG_CLASS_READ = 0,    /* SELECT, SHOW, EXPLAIN without ANALYZE */
+	PG_CLASS_WRITE,       /* INSERT, UPDATE, DELETE, MERGE, TRUNCATE, CALL */
+	PG_CLASS_DDL,         /* CREATE, ALTER, DROP, ... (and the unknown) */
+	PG_CLASS_DCL,         /* GRANT, REVOKE, roles */
+	PG_CLASS_TCL,         /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT */
+	PG_CLASS_UTILITY,     /* SET, VACUUM, LISTEN, cursors, ... */
+	PG_CLASS_COPY,        /* COPY to or from the client */
+	PG_CLASS_COPY_SERVER, /* COPY to or from a server file or program */
+	PG_CLASS_DYNAMIC      /* DO, CREATE FUNCTION/PROCEDURE, EXECUTE */
+};
+
+/* Flags: bits of pg_stmt.flags; names via pg_flag_name(). */
+#define PG_FLAG_DELETE_NO_WHERE (1u << 0)
+#define PG_FLAG_UPDATE_NO_WHERE (1u << 1)
+#define PG_FLAG_MODIFYING_CTE (1u << 2)
+#define PG_FLAG_EXPLAIN_ANALYZE (1u << 3)
+#define PG_FLAG_EXPLAIN (1u << 4)
+#define PG_FLAG_SELECT_INTO (1u << 5)
+#define PG_FLAG_LOCKING (1u << 6)
+#define PG_FLAG_COPY_IN (1u << 7)
+#define PG_FLAG_COPY_OUT (1u << 8)
+#define PG_FLAG_PROGRAM (1u << 9)
+#define PG_FLAG_TRUNCATE (1u << 10)
+#define PG_FLAG_SET_ROLE (1u << 11)
+#define PG_FLAG_PREPARE (1u << 12)
+#define PG_FLAG_BINARY (1u << 13)
+#define PG_NFLAGS 14
+
+#define PG_MAX_NAMES 32
+
+struct pg_stmt {
+	int cls;             /* enum pg_class */
+	unsigned flags;      /* PG_FLAG_* */
+	char *command;       /* parse node name, e.g. "DropStmt" */
+	char *text;          /* this statement's own text */
+	size_t ntables;
+	char *tables[PG_MAX_NAMES];    /* "schema.name" or "name" */
+	size_t nfunctions;
+	char *functions[PG_MAX_NAMES]; /* "schema.name" or "name" */
+};
+
+struct pg_classified {
+	size_t n;
+	struct pg_stmt *stmts;
+	char error[256]; /* parser message when classification failed */
+};
+
+/*
+ * Classify every statement of sql (NUL-terminated).  Returns 0, or -1
+ * when the text does not parse or memory ran out (error says which):
+ * the caller then denies the query.  An empty query yields n == 0.
+ * Free with pg_classified_free() in both cases.
+ */
+int pg_classify(const char *sql, struct pg_classified *out);
+void pg_classified_free(struct pg_classified *c);
+
+/* "read", "write", ... */
+const char *pg_class_name(int cls);
+/* Name of flag bit i (0 .. PG_NFLAGS-1): "delete_without_where", ... */
+const char *pg_flag_name(unsigned i);
+
+#endif /* PG_CLASSIFY_H */

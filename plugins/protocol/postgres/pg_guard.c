@@ -1,0 +1,324 @@
+/*
+ * Guardrails: every statement of a Query, each Parse and each
+ * FunctionCall is classified and decided by policy before it goes
+ * upstream; review holds it on the open connection; everything decided
+ * is recorded.
+ */
+#include "pg_session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_classify.h"
+
+#define MAX_ATTRS (4 + 2 * PG_MAX_NAMES + PG_NFLAGS)
+
+static const char *effect_name(int e)
+{
+	switch (e) {
+	case JG_EFFECT_ALLOW:
+		return "allow";
+	case JG_EFFECT_REVIEW:
+		return "review";
+	default:
+		return "deny";
+	}
+}
+
+void pg_record(struct pg_session *ps, const char *event,
+	       const struct jg_attr *a, size_t n)
+{
+	if (ps->h->record(ps->s, event, a, n) != JG_OK)
+		ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0401",
+			   "could not record %s", event);
+}
+
+/* The attributes policy matches for one statement. */
+static size_t stmt_attrs(struct pg_session *ps, const struct pg_stmt *st,
+			 struct jg_attr *a)
+{
+	size_t n = 0, i;
+
+	a[n].key = "class";
+	a[n++].value = pg_class_name(st->cls);
+	a[n].key = "command";
+	a[n++].value = st->command;
+	a[n].key = "connection";
+	a[n++].value = ps->conn_name;
+	for (i = 0; i < st->ntables; i++) {
+		a[n].key = "table";
+		a[n++].value = st->tables[i];
+	}
+	for (i = 0; i < st->nfunctions; i++) {
+		a[n].key = "function";
+		a[n++].value = st->functions[i];
+	}
+	for (i = 0; i < PG_NFLAGS; i++) {
+		if (st->flags & (1u << i)) {
+			a[n].key = "flag";
+			a[n++].value = pg_flag_name(i);
+		}
+	}
+	return n;
+}
+
+static int decide(struct pg_session *ps, const char *text,
+		  const struct jg_attr *a, size_t n, struct jg_decision *d)
+{
+	struct jg_action act = {
+		.type = "sql", .attrs = a, .nattrs = n, .text = text};
+
+	memset(d, 0, sizeof(*d));
+	if (ps->h->decide(ps->s, &act, d) != JG_OK)
+		d->effect = JG_EFFECT_DENY; /* fail closed */
+	if (!d->rule[0])
+		snprintf(d->rule, sizeof(d->rule), "default");
+	if (d->effect == JG_EFFECT_ALLOW && d->mask_profile[0])
+		ps->masking = 1;
+	return d->effect;
+}
+
+/* Record one decided statement.  -1 if recording failed. */
+static int record_statement(struct pg_session *ps, const char *text,
+			    const struct jg_attr *sa, size_t sn,
+			    const struct jg_decision *d)
+{
+	struct jg_attr a[MAX_ATTRS + 4];
+	size_t n = 0, i;
+
+	if (d->record_level <= 0)
+		return 0;
+	a[n].key = "decision";
+	a[n++].value = effect_name(d->effect);
+	a[n].key = "rule";
+	a[n++].value = d->rule;
+	for (i = 0; i < sn; i++)
+		a[n++] = sa[i];
+	if (d->record_level >= 2 && text) {
+		a[n].key = "text";
+		a[n++].value = text;
+	}
+	return ps->h->record(ps->s, "statement", a, n) == JG_OK ? 0 : -1;
+}
+
+static void denial_text(char *buf, size_t len, const char *what,
+			const struct jg_decision *d)
+{
+	snprintf(buf, len, "%s denied by jitgate policy rule \"%s\"", what,
+		 d->rule);
+}
+
+/* ---- reviews ---- */
+
+static void release_hold(struct pg_session *ps)
+{
+	free(ps->held_msg);
+	ps->held_msg = NULL;
+	ps->held_len = 0;
+	ps->held = 0;
+	ps->review_id[0] = 0;
+}
+
+static void review_done(void *ud, int outcome, const char *review_id,
+			const char *detail)
+{
+	struct pg_session *ps = ud;
+	struct jg_attr a[2];
+	char msg[256];
+	uint8_t type;
+
+	if (!ps || ps->magic != PG_SESSION_MAGIC || !ps->held ||
+	    !review_id || strcmp(review_id, ps->review_id) != 0 ||
+	    ps->state != ST_RELAY)
+		return; /* withdrawn by a cancel, or the session is ending */
+	pg_enter(ps);
+	a[0].key = "review";
+	a[0].value = review_id;
+	a[1].key = "outcome";
+	a[1].value = outcome == JG_REVIEW_APPROVED ? "approved"
+		     : outcome == JG_REVIEW_DENIED ? "denied"
+		     : outcome == JG_REVIEW_EXPIRED ? "expired"
+						    : "failed";
+	pg_record(ps, "review", a, 2);
+	type = ps->held_msg[0];
+	if (outcome == JG_REVIEW_APPROVED) {
+		/* exactly the bytes that were held: same text, once */
+		pg_send_upstream_frame(ps, ps->held_msg, ps->held_len);
+	} else {
+		snprintf(msg, sizeof(msg), "statement review %s was %s",
+			 review_id, a[1].value);
+		pg_deny(ps, type, "42501", msg, detail);
+	}
+	release_hold(ps);
+	pg_relay_resume(ps);
+	pg_leave(ps);
+}
+
+void pg_guard_cancel_hold(struct pg_session *ps)
+{
+	uint8_t type = ps->held_msg[0];
+
+	ps->h->log(PG_PLUGIN, ps->s, JG_LOG_INFO, "PG0402",
+		   "held statement (review %s) withdrawn by cancel",
+		   ps->review_id);
+	pg_deny(ps, type, "57014", "canceling statement due to user request",
+		"The statement was waiting for review and was not run.");
+	release_hold(ps);
+	pg_relay_resume(ps);
+}
+
+static int hold(struct pg_session *ps, const uint8_t *msg, size_t n,
+		const char *text, const struct jg_attr *a, size_t na,
+		const struct jg_decision *d)
+{
+	struct jg_action act = {
+		.type = "sql", .attrs = a, .nattrs = na, .text = text};
+	const char *id = NULL;
+	char notice[400], hint[200];
+
+	ps->held_msg = malloc(n);
+	if (!ps->held_msg) {
+		pg_fatal(ps, "53200", "out of memory", NULL);
+		return -1;
+	}
+	memcpy(ps->held_msg, msg, n);
+	ps->held_len = n;
+	ps->held = 1;
+	if (ps->h->review_hold(ps->s, &act, d, review_done, ps, &id) !=
+		    JG_AGAIN ||
+	    !id) {
+		release_hold(ps);
+		pg_deny(ps, msg[0], "42501",
+			"the statement needs review, and the review could not "
+			"be created",
+			NULL);
+		return 1;
+	}
+	snprintf(ps->review_id, sizeof(ps->review_id), "%s", id);
+	snprintf(notice, sizeof(notice),
+		 "statement held for review %s (policy rule \"%s\")", id,
+		 d->rule);
+	snprintf(hint, sizeof(hint),
+		 "An approver runs: jitgate review approve %s. Press Ctrl-C "
+		 "to withdraw.",
+		 id);
+	pg_buf_reset(&ps->out);
+	pg_build_error(&ps->out, 'N', "NOTICE", "01000", notice,
+		       d->reason[0] ? d->reason : NULL, hint);
+	pg_client_write(ps, ps->out.data, ps->out.len);
+	pg_buf_reset(&ps->out);
+	ps->h->metric_add(PG_PLUGIN, "statements_held", 1);
+	ps->h->stream_read_enable(ps->client, 0);
+	return 0;
+}
+
+/* ---- statements ---- */
+
+/*
+ * Decide every statement of text.  The worst effect wins (deny, then
+ * review).  For review, the attributes of all statements needing review
+ * are merged so the approver's view and the binding cover the whole text.
+ */
+static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
+		      const char *sql, int single)
+{
+	struct pg_classified c;
+	struct jg_attr a[MAX_ATTRS], ra[MAX_ATTRS];
+	struct jg_decision d, worst;
+	size_t na, nra = 0, i, j;
+	char buf[400];
+	int rc;
+
+	ps->statements++;
+	if (pg_classify(sql, &c) < 0) {
+		snprintf(buf, sizeof(buf),
+			 "jitgate could not parse the statement, so it was "
+			 "refused: %s",
+			 c.error);
+		{
+			struct jg_attr e[2] = {{"decision", "deny"},
+					       {"error", c.error}};
+			pg_record(ps, "statement", e, 2);
+		}
+		pg_classified_free(&c);
+		pg_deny(ps, msg[0], "42601", buf, NULL);
+		return 1;
+	}
+	if (single && c.n > 1) {
+		pg_classified_free(&c);
+		pg_deny(ps, msg[0], "42601",
+			"cannot insert multiple commands into a prepared "
+			"statement",
+			NULL);
+		return 1;
+	}
+	memset(&worst, 0, sizeof(worst));
+	worst.effect = JG_EFFECT_ALLOW;
+	for (i = 0; i < c.n; i++) {
+		na = stmt_attrs(ps, &c.stmts[i], a);
+		rc = decide(ps, c.stmts[i].text, a, na, &d);
+		if (record_statement(ps, c.stmts[i].text, a, na, &d) < 0 &&
+		    rc == JG_EFFECT_ALLOW) {
+			/* not recorded: must not happen */
+			snprintf(d.reason, sizeof(d.reason),
+				 "the statement could not be recorded");
+			d.effect = rc = JG_EFFECT_DENY;
+		}
+		if (rc == JG_EFFECT_DENY) {
+			denial_text(buf, sizeof(buf),
+				    pg_class_name(c.stmts[i].cls), &d);
+			pg_classified_free(&c);
+			pg_deny(ps, msg[0], "42501", buf,
+				d.reason[0] ? d.reason : NULL);
+			return 1;
+		}
+		if (rc == JG_EFFECT_REVIEW) {
+			if (worst.effect != JG_EFFECT_REVIEW)
+				worst = d;
+			for (j = 0; j < na && nra < MAX_ATTRS; j++)
+				ra[nra++] = a[j];
+		}
+	}
+	if (worst.effect == JG_EFFECT_REVIEW) {
+		/* ra points into c: the core copies what it keeps */
+		rc = hold(ps, msg, n, sql, ra, nra, &worst);
+		pg_classified_free(&c);
+		return rc;
+	}
+	pg_classified_free(&c);
+	pg_send_upstream_frame(ps, msg, n);
+	return 1;
+}
+
+int pg_guard_query(struct pg_session *ps, const uint8_t *msg, size_t n,
+		   const char *sql)
+{
+	return guard_text(ps, msg, n, sql, 0);
+}
+
+int pg_guard_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
+		   const char *sql)
+{
+	return guard_text(ps, msg, n, sql, 1);
+}
+
+int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
+			   size_t n, uint32_t oid)
+{
+	char oidtext[16], buf[300];
+	struct jg_attr a[3] = {{"class", "function_call"},
+			       {"function", oidtext},
+			       {"connection", ps->conn_name}};
+	struct jg_decision d;
+
+	snprintf(oidtext, sizeof(oidtext), "%u", oid);
+	if (decide(ps, NULL, a, 3, &d) != JG_EFFECT_ALLOW ||
+	    record_statement(ps, NULL, a, 3, &d) < 0) {
+		denial_text(buf, sizeof(buf), "function call", &d);
+		pg_deny(ps, 'F', "42501", buf, NULL);
+		return 1;
+	}
+	pg_send_upstream_frame(ps, msg, n);
+	return 1;
+}

@@ -1,0 +1,519 @@
+/*
+ * The running session: every frontend message is framed and checked
+ * before any of it goes upstream; backend messages go back as they come,
+ * in batches, and only the ones masking or denials change are rebuilt.
+ */
+#include "pg_session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_cancel.h"
+
+/* A backend message may legitimately be large (a wide row); 1 GiB is
+ * PostgreSQL's own limit for one value. */
+#define PG_MAX_BACKEND (1U << 30)
+
+/* The text our denials send upstream in place of a statement: it cannot
+ * parse, so the server raises an error at the right place in its
+ * response stream and skips to Sync itself; we rewrite that error. */
+#define PG_DENY_MARKER "jitgate_denied_4b1d"
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+int pg_client_write(struct pg_session *ps, const void *p, size_t n)
+{
+	int rc = ps->h->stream_write(ps->client, p, n);
+
+	if (rc == JG_AGAIN && ps->up)
+		ps->h->stream_read_enable(ps->up, 0);
+	return rc == JG_ERROR ? -1 : 0;
+}
+
+void pg_send_upstream_frame(struct pg_session *ps, const uint8_t *p, size_t n)
+{
+	int rc;
+
+	/* each of these ends in exactly one ReadyForQuery */
+	if (p[0] == 'Q' || p[0] == 'S' || p[0] == 'F')
+		ps->rfq_sent++;
+	rc = ps->h->stream_write(ps->up, p, n);
+	if (rc == JG_AGAIN)
+		ps->h->stream_read_enable(ps->client, 0);
+}
+
+void pg_fatal(struct pg_session *ps, const char *sqlstate,
+	      const char *message, const char *detail)
+{
+	if (ps->state == ST_DONE)
+		return;
+	pg_buf_reset(&ps->out);
+	pg_build_error(&ps->out, 'E', "FATAL", sqlstate, message, detail,
+		       NULL);
+	if (!ps->out.oom)
+		ps->h->stream_write(ps->client, ps->out.data, ps->out.len);
+	pg_buf_reset(&ps->out);
+	ps->h->log(PG_PLUGIN, ps->s, JG_LOG_INFO, "PG0001",
+		   "session refused: %s %s", sqlstate, message);
+	ps->state = ST_DONE;
+	ps->h->stream_shutdown(ps->client);
+	ps->h->session_end(ps->s, message);
+}
+
+void pg_deny(struct pg_session *ps, uint8_t type, const char *sqlstate,
+	     const char *message, const char *detail)
+{
+	struct pg_replace *r = calloc(1, sizeof(*r)), **pp;
+	size_t off;
+
+	if (!r || !(r->message = strdup(message)) ||
+	    (detail && !(r->detail = strdup(detail)))) {
+		if (r)
+			free(r->message);
+		free(r);
+		pg_fatal(ps, "53200", "out of memory", NULL);
+		return;
+	}
+	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", sqlstate);
+	r->epoch = ps->rfq_sent;
+	for (pp = &ps->repl; *pp; pp = &(*pp)->next)
+		;
+	*pp = r;
+	ps->h->metric_add(PG_PLUGIN, "statements_denied", 1);
+	pg_buf_reset(&ps->out);
+	if (type == 'P') {
+		off = pg_msg_begin(&ps->out, 'P');
+		pg_buf_str(&ps->out, "");
+		pg_buf_str(&ps->out, PG_DENY_MARKER);
+		pg_buf_i16(&ps->out, 0);
+	} else {
+		off = pg_msg_begin(&ps->out, 'Q');
+		pg_buf_str(&ps->out, PG_DENY_MARKER);
+	}
+	pg_msg_end(&ps->out, off);
+	if (!ps->out.oom)
+		pg_send_upstream_frame(ps, ps->out.data, ps->out.len);
+	pg_buf_reset(&ps->out);
+}
+
+/* ---- frontend ---- */
+
+static int valid_cstr(const uint8_t *p, size_t n)
+{
+	return n > 0 && memchr(p, 0, n) == p + n - 1;
+}
+
+/* Structure checks for the extended-protocol messages. */
+static int valid_bind(const uint8_t *b, size_t n)
+{
+	struct pg_reader r;
+	int16_t i, nf, np;
+	int32_t l;
+
+	pg_reader_init(&r, b, n);
+	pg_get_str(&r, NULL);
+	pg_get_str(&r, NULL);
+	nf = pg_get_i16(&r);
+	for (i = 0; i < nf && !r.bad; i++)
+		pg_get_i16(&r);
+	np = pg_get_i16(&r);
+	for (i = 0; i < np && !r.bad; i++) {
+		l = pg_get_i32(&r);
+		if (l < -1)
+			return 0;
+		if (l > 0)
+			pg_get_bytes(&r, (size_t)l);
+	}
+	nf = pg_get_i16(&r);
+	for (i = 0; i < nf && !r.bad; i++)
+		pg_get_i16(&r);
+	return !r.bad && nf >= 0 && np >= 0 && pg_remaining(&r) == 0;
+}
+
+static int valid_frontend(const struct pg_frame *f, const char **sql,
+			  const char **why)
+{
+	struct pg_reader r;
+	int16_t i, np;
+
+	*why = "malformed message";
+	pg_reader_init(&r, f->body, f->body_len);
+	switch (f->type) {
+	case 'Q':
+		if (!valid_cstr(f->body, f->body_len))
+			return 0;
+		*sql = (const char *)f->body;
+		return 1;
+	case 'P':
+		pg_get_str(&r, NULL);
+		*sql = pg_get_str(&r, NULL);
+		np = pg_get_i16(&r);
+		for (i = 0; i < np && !r.bad; i++)
+			pg_get_i32(&r);
+		return !r.bad && np >= 0 && pg_remaining(&r) == 0;
+	case 'B':
+		return valid_bind(f->body, f->body_len);
+	case 'D':
+	case 'C':
+		return f->body_len >= 2 &&
+		       (f->body[0] == 'S' || f->body[0] == 'P') &&
+		       valid_cstr(f->body + 1, f->body_len - 1);
+	case 'E':
+		pg_get_str(&r, NULL);
+		pg_get_i32(&r);
+		return !r.bad && pg_remaining(&r) == 0;
+	case 'S':
+	case 'H':
+	case 'X':
+	case 'c':
+		return f->body_len == 0;
+	case 'f':
+		return valid_cstr(f->body, f->body_len);
+	case 'd':
+		return 1;
+	case 'F':
+		return f->body_len >= 4;
+	default:
+		*why = "unknown message type";
+		return 0;
+	}
+}
+
+/* One frontend message.  1: handled, 0: held for review, -1: ended. */
+static int client_message(struct pg_session *ps, const struct pg_frame *f,
+			  const uint8_t *msg)
+{
+	const char *sql = NULL, *why = NULL;
+	char text[64];
+
+	if (!pg_frontend_type_known(f->type) ||
+	    !valid_frontend(f, &sql, &why)) {
+		snprintf(text, sizeof(text), "%s (type 0x%02x)", why, f->type);
+		pg_fatal(ps, "08P01", text, NULL);
+		return -1;
+	}
+	switch (f->type) {
+	case 'd':
+	case 'c':
+	case 'f':
+		if (!ps->copy_in) {
+			pg_fatal(ps, "08P01", "COPY data outside COPY", NULL);
+			return -1;
+		}
+		if (f->type != 'd')
+			ps->copy_in = 0;
+		break;
+	case 'Q':
+		return pg_guard_query(ps, msg, f->total, sql);
+	case 'P':
+		return pg_guard_parse(ps, msg, f->total, sql);
+	case 'F':
+		return pg_guard_function_call(ps, msg, f->total,
+					      be32(f->body));
+	case 'X':
+		ps->h->stream_write(ps->up, msg, f->total);
+		ps->state = ST_DONE;
+		ps->h->stream_shutdown(ps->up);
+		ps->h->session_end(ps->s, "client terminated");
+		return -1;
+	default:
+		break;
+	}
+	pg_send_upstream_frame(ps, msg, f->total);
+	return 1;
+}
+
+int pg_relay_client_input(struct pg_session *ps)
+{
+	const uint8_t *d;
+	size_t n;
+	struct pg_frame f;
+	const char *why = NULL;
+	int fr, rc;
+
+	while (ps->state == ST_RELAY && !ps->held) {
+		n = ps->h->stream_peek(ps->client, &d);
+		fr = pg_frame_typed(d, n, ps->in->max_message, &f, &why);
+		if (fr == PG_FRAME_MORE)
+			return 0;
+		if (fr == PG_FRAME_BAD) {
+			pg_fatal(ps, "08P01", why, NULL);
+			return -1;
+		}
+		rc = client_message(ps, &f, d);
+		if (rc < 0)
+			return -1;
+		ps->h->stream_consume(ps->client, f.total);
+		if (ps->up && ps->h->stream_pending(ps->up) > ps->in->max_message)
+			return 0; /* on_drained resumes */
+	}
+	return 0;
+}
+
+/* ---- backend ---- */
+
+static int host_mask(void *ud, const char *column, const char *in, size_t len,
+		     const char **out, size_t *outlen, int *changed)
+{
+	struct pg_session *ps = ud;
+
+	return ps->h->mask_value(ps->s, column, in, len, out, outlen,
+				 changed) == JG_OK
+		       ? 0
+		       : -1;
+}
+
+static void pop_replacement(struct pg_session *ps)
+{
+	struct pg_replace *r = ps->repl;
+
+	ps->repl = r->next;
+	free(r->message);
+	free(r->detail);
+	free(r);
+}
+
+/* Our denial's stand-in error: rewrite it as the denial. */
+static int replaced_error(struct pg_session *ps, const struct pg_frame *f)
+{
+	const char *m = pg_error_field(f->body, f->body_len, 'M');
+	struct pg_replace *r = ps->repl;
+
+	if (!r || r->epoch != ps->rfq_seen || !m || !strstr(m, PG_DENY_MARKER))
+		return 0;
+	pg_buf_reset(&ps->out);
+	pg_build_error(&ps->out, 'E', "ERROR", r->sqlstate, r->message,
+		       r->detail, NULL);
+	pop_replacement(ps);
+	return 1;
+}
+
+static void record_result(struct pg_session *ps, const struct pg_frame *f)
+{
+	struct jg_attr a[2];
+
+	if (f->type == 'C' && valid_cstr(f->body, f->body_len)) {
+		a[0].key = "tag";
+		a[0].value = (const char *)f->body;
+		pg_record(ps, "result", a, 1);
+	} else if (f->type == 'E') {
+		a[0].key = "sqlstate";
+		a[0].value = pg_error_field(f->body, f->body_len, 'C') ?: "";
+		a[1].key = "message";
+		a[1].value = pg_error_field(f->body, f->body_len, 'M') ?: "";
+		pg_record(ps, "error", a, 2);
+	}
+}
+
+/*
+ * A whole backend message we look at.  Returns 0 with the bytes to send
+ * in out and outlen (the original or ps->out), or -1 when the session
+ * ended.
+ */
+static int backend_message(struct pg_session *ps, const struct pg_frame *f,
+			   const uint8_t *msg, const uint8_t **out,
+			   size_t *outlen)
+{
+	const char *why = NULL;
+	int changed = 0;
+
+	*out = msg;
+	*outlen = f->total;
+	switch (f->type) {
+	case 'Z':
+		if (f->body_len != 1)
+			goto bad;
+		ps->rfq_seen++;
+		ps->txstatus = f->body[0];
+		ps->copy_in = 0;
+		while (ps->repl && ps->repl->epoch < ps->rfq_seen)
+			pop_replacement(ps);
+		return 0;
+	case 'E':
+		ps->copy_in = 0;
+		if (replaced_error(ps, f)) {
+			*out = ps->out.data;
+			*outlen = ps->out.len;
+			return 0;
+		}
+		record_result(ps, f);
+		break;
+	case 'C':
+		record_result(ps, f);
+		return 0;
+	case 'T':
+		pg_rowdesc_free(&ps->rd);
+		if (pg_rowdesc_parse(&ps->rd, f->body, f->body_len, &why) < 0)
+			goto bad;
+		return 0;
+	case 'G':
+		ps->copy_in = 1;
+		return 0;
+	case 'H':
+		if (ps->masking && f->body_len >= 1 && f->body[0] == 1) {
+			pg_fatal(ps, "42501",
+				 "binary COPY is refused while masking applies",
+				 NULL);
+			return -1;
+		}
+		return 0;
+	case 'W':
+		pg_fatal(ps, "0A000", "replication is not supported", NULL);
+		return -1;
+	case 'D':
+		if (pg_datarow_mask(&ps->rd, f->body, f->body_len, host_mask, ps,
+				    &ps->out, &changed, &why) < 0)
+			goto bad;
+		if (changed) {
+			*out = ps->out.data;
+			*outlen = ps->out.len;
+		}
+		return 0;
+	case 'd': {
+		const char *mo;
+		size_t mlen;
+		size_t off;
+
+		if (host_mask(ps, NULL, (const char *)f->body, f->body_len, &mo,
+			      &mlen, &changed) < 0)
+			goto bad;
+		if (changed) {
+			pg_buf_reset(&ps->out);
+			off = pg_msg_begin(&ps->out, 'd');
+			pg_buf_add(&ps->out, mo, mlen);
+			pg_msg_end(&ps->out, off);
+			*out = ps->out.data;
+			*outlen = ps->out.len;
+		}
+		return 0;
+	}
+	default:
+		break;
+	}
+	/* N, A, S and the remaining E go through the value detectors */
+	if (ps->masking && strchr("NASE", f->type)) {
+		if (pg_text_msg_mask(f->type, f->body, f->body_len, host_mask,
+				     ps, &ps->out, &changed, &why) < 0)
+			goto bad;
+		if (changed) {
+			*out = ps->out.data;
+			*outlen = ps->out.len;
+		}
+	}
+	return 0;
+bad:
+	ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0301",
+		   "backend message '%c' not relayed: %s", f->type,
+		   why ? why : "malformed");
+	pg_fatal(ps, "08P01", "the gateway could not relay a server message",
+		 why);
+	return -1;
+}
+
+/* Types the relay must see whole; the rest stream through. */
+static int needs_whole(const struct pg_session *ps, uint8_t type)
+{
+	switch (type) {
+	case 'Z':
+	case 'E':
+	case 'C':
+	case 'G':
+	case 'H':
+	case 'W':
+		return 1;
+	case 'T':
+	case 'D':
+	case 'd':
+	case 'N':
+	case 'A':
+	case 'S':
+		return ps->masking;
+	default:
+		return 0;
+	}
+}
+
+static int flush_run(struct pg_session *ps, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (pg_client_write(ps, p, n) < 0)
+		return -1;
+	ps->h->stream_consume(ps->up, n);
+	return 0;
+}
+
+int pg_relay_upstream_input(struct pg_session *ps)
+{
+	const uint8_t *d, *out;
+	size_t n, run, outlen, take;
+	struct pg_frame f;
+	uint32_t len;
+	const char *why = NULL;
+	int fr;
+
+	while (ps->state == ST_RELAY) {
+		n = ps->h->stream_peek(ps->up, &d);
+		run = 0;
+		/* Batch every pass-through byte at the front into one write. */
+		while (run < n) {
+			if (ps->passthru) {
+				take = n - run < ps->passthru ? n - run
+							      : ps->passthru;
+				run += take;
+				ps->passthru -= take;
+				continue;
+			}
+			if (n - run < 5 || needs_whole(ps, d[run]))
+				break;
+			len = be32(d + run + 1);
+			if (len < 4 || len > PG_MAX_BACKEND) {
+				pg_fatal(ps, "08P01",
+					 "bad message length from the server",
+					 NULL);
+				return -1;
+			}
+			run += 5;
+			ps->passthru = len - 4;
+		}
+		if (flush_run(ps, d, run) < 0)
+			return -1;
+		if (run)
+			continue; /* peek again: consume moved the data */
+		if (n == 0)
+			return 0;
+		fr = pg_frame_typed(d, n, PG_MAX_BACKEND, &f, &why);
+		if (fr == PG_FRAME_MORE)
+			return 0;
+		if (fr == PG_FRAME_BAD) {
+			pg_fatal(ps, "08P01", why, NULL);
+			return -1;
+		}
+		if (backend_message(ps, &f, d, &out, &outlen) < 0)
+			return -1;
+		if (pg_client_write(ps, out, outlen) < 0)
+			return -1;
+		ps->h->stream_consume(ps->up, f.total);
+		pg_buf_reset(&ps->out);
+		if (ps->h->stream_pending(ps->client) > (1U << 20))
+			return 0; /* on_drained resumes */
+	}
+	return 0;
+}
+
+void pg_relay_resume(struct pg_session *ps)
+{
+	if (ps->state != ST_RELAY)
+		return;
+	if (ps->up)
+		ps->h->stream_read_enable(ps->up, 1);
+	ps->h->stream_read_enable(ps->client, !ps->held);
+	if (pg_relay_upstream_input(ps) < 0)
+		return;
+	pg_relay_client_input(ps);
+}

@@ -1,0 +1,224 @@
+/*
+ * Statement classification: what a statement does, wherever it hides
+ * (multi-statement strings, CTEs, EXPLAIN ANALYZE, PREPARE, DO).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pg_classify.h"
+
+static int has(char *const *arr, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arr[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static struct pg_classified c;
+
+static void one(const char *sql, int cls)
+{
+	assert_int_equal(pg_classify(sql, &c), 0);
+	assert_int_equal(c.n, 1);
+	if (c.stmts[0].cls != cls)
+		fail_msg("%s: class %s, want %s", sql,
+			 pg_class_name(c.stmts[0].cls), pg_class_name(cls));
+}
+
+static void done(void)
+{
+	pg_classified_free(&c);
+}
+
+static void test_classes(void **state)
+{
+	static const struct {
+		const char *sql;
+		int cls;
+	} cases[] = {
+		{"SELECT * FROM accounts WHERE id = 1", PG_CLASS_READ},
+		{"SHOW search_path", PG_CLASS_READ},
+		{"INSERT INTO t VALUES (1)", PG_CLASS_WRITE},
+		{"UPDATE t SET a = 1 WHERE id = 2", PG_CLASS_WRITE},
+		{"DELETE FROM t WHERE id = 2", PG_CLASS_WRITE},
+		{"TRUNCATE t", PG_CLASS_WRITE},
+		{"CALL do_it(1)", PG_CLASS_WRITE},
+		{"CREATE TABLE x (a int)", PG_CLASS_DDL},
+		{"DROP TABLE accounts", PG_CLASS_DDL},
+		{"ALTER TABLE t ADD COLUMN b int", PG_CLASS_DDL},
+		{"CREATE TABLE z AS SELECT 1", PG_CLASS_DDL},
+		{"GRANT SELECT ON t TO bob", PG_CLASS_DCL},
+		{"CREATE ROLE eve SUPERUSER", PG_CLASS_DCL},
+		{"ALTER ROLE bob PASSWORD 'x'", PG_CLASS_DCL},
+		{"BEGIN", PG_CLASS_TCL},
+		{"COMMIT", PG_CLASS_TCL},
+		{"SAVEPOINT a", PG_CLASS_TCL},
+		{"SET statement_timeout = 0", PG_CLASS_UTILITY},
+		{"VACUUM t", PG_CLASS_UTILITY},
+		{"LISTEN ch", PG_CLASS_UTILITY},
+		{"COPY t TO STDOUT", PG_CLASS_COPY},
+		{"COPY t FROM STDIN", PG_CLASS_COPY},
+		{"COPY t TO '/tmp/x'", PG_CLASS_COPY_SERVER},
+		{"COPY t FROM PROGRAM 'id'", PG_CLASS_COPY_SERVER},
+		{"DO $$ BEGIN DELETE FROM t; END $$", PG_CLASS_DYNAMIC},
+		{"CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql",
+		 PG_CLASS_DYNAMIC},
+		{"CREATE PROCEDURE p() LANGUAGE sql AS 'delete from t'",
+		 PG_CLASS_DYNAMIC},
+		{"EXECUTE q(1)", PG_CLASS_DYNAMIC},
+		{"EXPLAIN SELECT 1", PG_CLASS_READ},
+		{"EXPLAIN ANALYZE DELETE FROM t", PG_CLASS_WRITE},
+		{"EXPLAIN (ANALYZE false) DELETE FROM t", PG_CLASS_READ},
+		{"PREPARE q AS DELETE FROM t WHERE id = $1", PG_CLASS_WRITE},
+		{"WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
+		 PG_CLASS_WRITE},
+		{"SELECT 1 INTO newtable", PG_CLASS_DDL},
+		{"LOAD 'evil'", PG_CLASS_DDL},
+		{"ALTER SYSTEM SET fsync = off", PG_CLASS_DDL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		one(cases[i].sql, cases[i].cls);
+		done();
+	}
+}
+
+static void test_tables_and_functions(void **state)
+{
+	struct pg_stmt *st;
+
+	one("WITH x AS (SELECT * FROM a.t1) SELECT f(y), pg_catalog.now() "
+	    "FROM x JOIN t2 ON true WHERE y IN (SELECT z FROM t3)",
+	    PG_CLASS_READ);
+	st = &c.stmts[0];
+	assert_true(has(st->tables, st->ntables, "a.t1"));
+	assert_true(has(st->tables, st->ntables, "t2"));
+	assert_true(has(st->tables, st->ntables, "t3"));
+	assert_false(has(st->tables, st->ntables, "x")); /* a CTE name */
+	assert_true(has(st->functions, st->nfunctions, "f"));
+	assert_true(has(st->functions, st->nfunctions, "pg_catalog.now"));
+	done();
+	one("DROP TABLE accounts, audit.log", PG_CLASS_DDL);
+	st = &c.stmts[0];
+	assert_true(has(st->tables, st->ntables, "accounts"));
+	assert_true(has(st->tables, st->ntables, "audit.log"));
+	assert_string_equal(st->command, "DropStmt");
+	done();
+	one("CREATE FUNCTION evil() RETURNS int AS 'x' LANGUAGE sql",
+	    PG_CLASS_DYNAMIC);
+	assert_true(has(c.stmts[0].functions, c.stmts[0].nfunctions, "evil"));
+	done();
+	one("SELECT pg_sleep(30)", PG_CLASS_READ);
+	assert_true(has(c.stmts[0].functions, c.stmts[0].nfunctions,
+			"pg_sleep"));
+	done();
+}
+
+static void test_flags(void **state)
+{
+	one("DELETE FROM t", PG_CLASS_WRITE);
+	assert_true(c.stmts[0].flags & PG_FLAG_DELETE_NO_WHERE);
+	done();
+	one("UPDATE t SET a = 1", PG_CLASS_WRITE);
+	assert_true(c.stmts[0].flags & PG_FLAG_UPDATE_NO_WHERE);
+	done();
+	one("UPDATE t SET a = 1 WHERE b", PG_CLASS_WRITE);
+	assert_false(c.stmts[0].flags & PG_FLAG_UPDATE_NO_WHERE);
+	done();
+	/* hidden in a CTE */
+	one("WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d",
+	    PG_CLASS_WRITE);
+	assert_true(c.stmts[0].flags & PG_FLAG_MODIFYING_CTE);
+	assert_true(c.stmts[0].flags & PG_FLAG_DELETE_NO_WHERE);
+	assert_true(has(c.stmts[0].tables, c.stmts[0].ntables, "t"));
+	done();
+	one("EXPLAIN ANALYZE UPDATE t SET a = 2", PG_CLASS_WRITE);
+	assert_true(c.stmts[0].flags & PG_FLAG_EXPLAIN_ANALYZE);
+	assert_true(c.stmts[0].flags & PG_FLAG_UPDATE_NO_WHERE);
+	done();
+	one("COPY t TO PROGRAM 'cat'", PG_CLASS_COPY_SERVER);
+	assert_true(c.stmts[0].flags & PG_FLAG_PROGRAM);
+	assert_true(c.stmts[0].flags & PG_FLAG_COPY_OUT);
+	done();
+	one("COPY t TO STDOUT (FORMAT binary)", PG_CLASS_COPY);
+	assert_true(c.stmts[0].flags & PG_FLAG_BINARY);
+	done();
+	one("SET ROLE postgres", PG_CLASS_UTILITY);
+	assert_true(c.stmts[0].flags & PG_FLAG_SET_ROLE);
+	done();
+	one("SELECT * FROM t FOR UPDATE", PG_CLASS_READ);
+	assert_true(c.stmts[0].flags & PG_FLAG_LOCKING);
+	done();
+	assert_string_equal(pg_flag_name(0), "delete_without_where");
+	assert_string_equal(pg_flag_name(2), "modifying_cte");
+}
+
+static void test_multi_statement(void **state)
+{
+	assert_int_equal(
+		pg_classify("SELECT 1; DROP TABLE accounts;\n  COMMIT", &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.stmts[0].cls, PG_CLASS_READ);
+	assert_int_equal(c.stmts[1].cls, PG_CLASS_DDL);
+	assert_string_equal(c.stmts[1].text, "DROP TABLE accounts");
+	assert_int_equal(c.stmts[2].cls, PG_CLASS_TCL);
+	assert_string_equal(c.stmts[2].text, "COMMIT");
+	done();
+	/* a semicolon inside a string does not split */
+	assert_int_equal(pg_classify("SELECT ';DROP TABLE x'", &c), 0);
+	assert_int_equal(c.n, 1);
+	done();
+}
+
+static void test_unparsable(void **state)
+{
+	char deep[20000];
+	size_t i, n = 0;
+
+	assert_int_equal(pg_classify("SELEKT 1", &c), -1);
+	assert_true(strlen(c.error) > 0);
+	done();
+	assert_int_equal(pg_classify("SELECT 'unterminated", &c), -1);
+	done();
+	/* empty and comment-only queries are not statements */
+	assert_int_equal(pg_classify("", &c), 0);
+	assert_int_equal(c.n, 0);
+	done();
+	assert_int_equal(pg_classify("-- nothing\n;", &c), 0);
+	assert_int_equal(c.n, 0);
+	done();
+	/* deep nesting is refused, not walked off the stack */
+	n += (size_t)sprintf(deep, "SELECT ");
+	for (i = 0; i < 2000; i++) {
+		memcpy(deep + n, "1+(", 3);
+		n += 3;
+	}
+	deep[n++] = '1';
+	for (i = 0; i < 2000; i++)
+		deep[n++] = ')';
+	deep[n] = 0;
+	assert_int_equal(pg_classify(deep, &c), -1);
+	done();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_tables_and_functions),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_multi_statement),
+		cmocka_unit_test(test_unparsable),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
