@@ -368,6 +368,12 @@ void conf_section_free(struct jg_config *s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		struct cfg_value *v = &s->v[i];
+
+		/* A literal secret-flagged value is wiped like a resolved one. */
+		if (v->secret && v->str)
+			explicit_bzero(v->str, strlen(v->str));
+		if (v->secret && v->json)
+			explicit_bzero(v->json, strlen(v->json));
 		free(v->key);
 		free(v->str);
 		free(v->json);

@@ -584,6 +584,66 @@ static void test_odd_keys_located(void **state)
 	conf_unref(c);
 }
 
+/* Every value json-c sees must be located by the scanner, however the
+ * text is written: escapes, odd keys, comments full of brackets, strings
+ * that look like structure, json-c's lenient extras. */
+static void walk_located(struct jg_conf *c, struct json_object *o,
+			 const char *path, int *count)
+{
+	char p[CONF_MAX_KEYPATH];
+
+	if (*path) {
+		const char *w = conf_where(c, path);
+		if (strcmp(w, conf_file(c)) == 0)
+			fail_msg("%s: not located", path);
+		(*count)++;
+	}
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v)
+		{
+			assert_int_equal(conf_path_key(p, sizeof(p), path, k), 0);
+			walk_located(c, v, p, count);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			assert_int_equal(conf_path_index(p, sizeof(p), path, i),
+					 0);
+			walk_located(c, json_object_array_get_idx(o, i), p,
+				     count);
+		}
+	}
+}
+
+static void test_scanner_locates_everything(void **state)
+{
+	(void)state;
+	struct jg_conf *c = load(
+		"{\"policy\": {\n"
+		"  \"a\\\"b\": [1, \"]}{\", /* ] } [ { \" */ {\"x\": null}],\n"
+		"  // \"fake\": [\n"
+		"  \"s\": \"// not a comment /* nor this\",\n"
+		"  \"caf\\u00e9\": {\"\\ud83d\\ude00\": [[], {}, [true, "
+		"false,],],},\n"
+		"  'single': 'quoted',\n"
+		"  \"n\": -1.5e3, \"nan\": NaN,\n"
+		"  \"deep\": [[[[{\"k\": [\"v\"]}]]]]\n"
+		"}}");
+	int count = 0;
+	char want[600];
+
+	if (!c)
+		fail_msg("%s", err);
+	walk_located(c, conf_root(c), "", &count);
+	assert_int_equal(count, 24);
+	snprintf(want, sizeof(want), "%s/main.json:5", dir);
+	assert_string_equal(conf_where(c, "policy[\"caf\xc3\xa9\"]"),
+			    want);
+	snprintf(want, sizeof(want), "%s/main.json:8", dir);
+	assert_string_equal(conf_where(c, "policy.deep[0][0][0][0].k[0]"),
+			    want);
+	conf_unref(c);
+}
+
 /* ---- secrets ------------------------------------------------------------ */
 
 static void test_secret_file(void **state)
@@ -771,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_odd_keys_located),
+		cmocka_unit_test(test_scanner_locates_everything),
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_secret_errors),
 		cmocka_unit_test(test_secret_never_in_errors),
