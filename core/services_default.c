@@ -50,8 +50,4 @@ int core_mask_value(struct jg_session *s, const char *column, const char *in,
 	return JG_ERROR; /* masking is not configured: do not send */
 }
 
-int core_record(struct jg_session *s, const char *event,
-		const struct jg_attr *attrs, size_t n)
-{
-	return JG_ERROR; /* recording is not configured */
-}
+/* core_record: core/record.c (fails closed until recording is configured) */

@@ -7,6 +7,20 @@
  * the caller's side: it returns JG_AGAIN and later calls the callback on
  * the loop given, or returns JG_OK/JG_ERROR at once.  No event loop ever
  * blocks on the store's disk or network I/O.
+ *
+ * Threads: operations may be called from any thread; cb runs on loop l
+ * (the caller's loop, passed with each call), never inside the call.
+ * Operations on one record (same sid) complete in the order they were
+ * called.  A store keeps an instance usable from all workers at once.
+ *
+ * Statuses given to cb: JG_OK done; JG_DECLINED the document does not
+ * exist (get, remove) or the version check failed (put, remove: version
+ * is then the stored version, 0 if absent); JG_ERROR the store failed,
+ * err says why in words (never with a secret in them).
+ *
+ * Identifiers: sid and document ids are 1-128 characters of
+ * [A-Za-z0-9._:-], not starting with '.'; a store refuses others with
+ * JG_ERROR.  Collections are "grants", "reviews" and "sessions".
  */
 #ifndef JITGATE_STORE_H
 #define JITGATE_STORE_H
@@ -21,7 +35,11 @@ extern "C" {
 typedef void (*jg_store_cb)(void *ud, int status, const char *doc,
 			    uint64_t version, const char *err);
 
-/** One change seen by watch(). */
+/**
+ * One change seen by watch(): a document of collection now has version
+ * (0: removed).  id NULL means the store may have missed changes (it
+ * reconnected): re-read the collection.
+ */
 typedef void (*jg_store_watch_cb)(void *ud, const char *collection,
 				  const char *id, uint64_t version);
 
@@ -66,8 +84,31 @@ struct jg_store_ops {
 	void *(*watch)(void *instance, struct jg_loop *l,
 		       jg_store_watch_cb cb, void *ud);
 
-	/** Stop a watch. */
+	/** Stop a watch.  Call on the watch's loop; no cb runs after it. */
 	void (*unwatch)(void *instance, void *handle);
+
+	/**
+	 * Remove document id if its version equals expect_version (0: any).
+	 * cb gets JG_DECLINED if absent or the version differs.
+	 */
+	int (*remove)(void *instance, struct jg_loop *l, const char *collection,
+		      const char *id, uint64_t expect_version, jg_store_cb cb,
+		      void *ud);
+
+	/**
+	 * Session sid's record is complete (sealed): the store may release
+	 * what it keeps open for it.  Later appends to sid fail.  cb may be
+	 * NULL.  Completes after every earlier append of sid.
+	 */
+	int (*close_record)(void *instance, struct jg_loop *l, const char *sid,
+			    jg_store_cb cb, void *ud);
+
+	/**
+	 * List records: cb gets a JSON array of {"id": sid, "size": bytes,
+	 * "events": n or -1 if unknown, "updated": unix ms}, oldest first.
+	 */
+	int (*list_records)(void *instance, struct jg_loop *l, jg_store_cb cb,
+			    void *ud);
 };
 
 #ifdef __cplusplus

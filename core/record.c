@@ -1,0 +1,628 @@
+/*
+ * Session recording (see record.h): per-session hash chains, redaction,
+ * record levels, dispatch to the store and fail-closed handling.
+ */
+#include "record.h"
+#include "record_chain.h"
+#include "redact.h"
+#include "store.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <json-c/json.h>
+
+#define LOGNAME "record"
+#define REFUSE_MS 5000          /* refuse new sessions this long */
+#define MAX_VALUE (256u << 10)  /* longer values are cut */
+
+const struct jg_option record_options[] = {
+	{"key", JG_OPT_SECRET, NULL, 1, 1,
+	 "HMAC-SHA256 key for record chains, e.g. env:JITGATE_RECORD_KEY"},
+	{"mode", JG_OPT_STRING, "required", 0, 0,
+	 "required (fail closed) or best_effort"},
+	{"grace", JG_OPT_DURATION, "30s", 0, 0,
+	 "how long an open session may go on after recording failed"},
+	{NULL, 0, NULL, 0, 0, NULL},
+};
+
+/* A key shared by the sessions that started under it. */
+struct rkey {
+	int refs;
+	size_t len;
+	unsigned char b[];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	const struct jg_host *host;
+	struct rkey *key;
+	int best_effort;
+	int64_t grace_ms;
+	int64_t refuse_until; /* monotonic ms; atomic */
+} R = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* One session's recording state, private to its worker thread. */
+struct rsess {
+	struct jg_session *s; /* NULL once the session is gone */
+	char sid[129];
+	struct jg_loop *loop;
+	const struct jg_host *host;
+	struct rkey *key;
+	struct rec_chain chain;
+	int level;
+	int failed;  /* an append failed */
+	int ended;   /* sealed */
+	int pending; /* appends in flight */
+	int warned;
+	struct jg_timer *grace;
+	struct rsess *next;
+};
+
+static __thread struct {
+	struct rsess **b;
+	size_t n, count;
+} M;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void count(const char *name, int64_t d)
+{
+	const struct jg_host *h = R.host;
+	if (h && h->metric_add)
+		h->metric_add("core", name, d);
+}
+
+static void key_unref(struct rkey *k)
+{
+	if (k && __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		gnutls_memset(k->b, 0, k->len);
+		free(k);
+	}
+}
+
+int record_configure(const struct jg_host *host, const struct jg_config *sec,
+		     char *err, size_t errlen)
+{
+	size_t len = 0;
+	const char *secret = host->cfg_secret(sec, "key", &len);
+	const char *mode = host->cfg_string(sec, "mode");
+	struct rkey *k, *old;
+
+	if (!secret || len < 16) {
+		snprintf(err, errlen,
+			 "recording.key: need a secret of at least 16 bytes");
+		return JG_ERROR;
+	}
+	if (mode && strcmp(mode, "required") != 0 &&
+	    strcmp(mode, "best_effort") != 0) {
+		snprintf(err, errlen,
+			 "recording.mode: \"required\" or \"best_effort\"");
+		return JG_ERROR;
+	}
+	if (!(k = malloc(sizeof(*k) + len))) {
+		snprintf(err, errlen, "out of memory");
+		return JG_ERROR;
+	}
+	k->refs = 1;
+	k->len = len;
+	memcpy(k->b, secret, len);
+	pthread_mutex_lock(&R.lock);
+	old = R.key;
+	R.key = k;
+	R.host = host;
+	R.best_effort = mode && strcmp(mode, "best_effort") == 0;
+	R.grace_ms = host->cfg_int(sec, "grace");
+	pthread_mutex_unlock(&R.lock);
+	key_unref(old);
+	return JG_OK;
+}
+
+void record_shutdown(void)
+{
+	pthread_mutex_lock(&R.lock);
+	struct rkey *old = R.key;
+	R.key = NULL;
+	pthread_mutex_unlock(&R.lock);
+	key_unref(old);
+}
+
+int record_refusing(void)
+{
+	return __atomic_load_n(&R.refuse_until, __ATOMIC_RELAXED) > mono_ms();
+}
+
+/* ---- per-thread session map ---- */
+
+static size_t hash_ptr(const void *p)
+{
+	uintptr_t x = (uintptr_t)p;
+	x ^= x >> 17;
+	x *= 0xed5ad4bbu;
+	x ^= x >> 11;
+	return (size_t)x;
+}
+
+static struct rsess **map_slot(const struct jg_session *s)
+{
+	if (!M.n)
+		return NULL;
+	struct rsess **p = &M.b[hash_ptr(s) & (M.n - 1)];
+	while (*p && (*p)->s != s)
+		p = &(*p)->next;
+	return p;
+}
+
+static struct rsess *map_get(const struct jg_session *s)
+{
+	struct rsess **p = map_slot(s);
+	return p ? *p : NULL;
+}
+
+static int map_add(struct rsess *rs)
+{
+	if (M.count >= M.n) {
+		size_t n = M.n ? M.n * 2 : 64;
+		struct rsess **b = calloc(n, sizeof(*b));
+		if (!b)
+			return -1;
+		for (size_t i = 0; i < M.n; i++) {
+			struct rsess *e = M.b[i], *next;
+			for (; e; e = next) {
+				next = e->next;
+				e->next = b[hash_ptr(e->s) & (n - 1)];
+				b[hash_ptr(e->s) & (n - 1)] = e;
+			}
+		}
+		free(M.b);
+		M.b = b;
+		M.n = n;
+	}
+	struct rsess **h = &M.b[hash_ptr(rs->s) & (M.n - 1)];
+	rs->next = *h;
+	*h = rs;
+	M.count++;
+	return 0;
+}
+
+static void map_del(struct rsess *rs)
+{
+	struct rsess **p = map_slot(rs->s);
+	if (p && *p == rs) {
+		*p = rs->next;
+		M.count--;
+		if (!M.count) {
+			free(M.b);
+			M.b = NULL;
+			M.n = 0;
+		}
+	}
+}
+
+static void rsess_free(struct rsess *rs)
+{
+	key_unref(rs->key);
+	free(rs);
+}
+
+/* ---- events ---- */
+
+static int is_lifecycle(const char *type)
+{
+	static const char *const t[] = {"connect", "auth",       "decision",
+					"review",  "error",      "disconnect",
+					"seal",    "record_gap", NULL};
+	for (const char *const *p = t; *p; p++)
+		if (strcmp(type, *p) == 0)
+			return 1;
+	return 0;
+}
+
+/* Attributes that carry content rather than metadata. */
+static int is_content(const char *key)
+{
+	static const char *const k[] = {"text", "data",   "output", "input",
+					"params", "body", "values", NULL};
+	for (const char *const *p = k; *p; p++)
+		if (strcmp(key, *p) == 0)
+			return 1;
+	return 0;
+}
+
+static void clean_key(const char *in, char *out, size_t n)
+{
+	static const char *const reserved[] = {"seq",  "ts",  "session",
+					       "type", "prev", "hash",
+					       "mac",  "count", NULL};
+	size_t j = 0;
+
+	for (const char *const *r = reserved; *r; r++)
+		if (strcmp(in, *r) == 0) {
+			j = (size_t)snprintf(out, n, "attr_");
+			break;
+		}
+	for (; *in && j + 1 < n; in++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)*in);
+		out[j++] = (isalnum(c) || c == '_' || c == '.' || c == '-')
+				   ? (char)c
+				   : '_';
+	}
+	out[j] = '\0';
+	if (!j)
+		snprintf(out, n, "attr");
+}
+
+/* The redacted value of one attribute, as a json string. */
+static struct json_object *value_of(const char *key, const char *v)
+{
+	size_t len = strlen(v);
+	char *r;
+
+	if (redact_key_is_secret(key))
+		return json_object_new_string(REDACT_MARK);
+	if (len > MAX_VALUE)
+		len = MAX_VALUE;
+	r = redact_text(v, len, NULL);
+	if (!r)
+		return NULL;
+	struct json_object *o = json_object_new_string(r);
+	free(r);
+	return o;
+}
+
+/* Fields of an event: keys cleaned, values redacted, repeats as arrays,
+ * content dropped below full recording. */
+static struct json_object *fields_of(const struct jg_attr *attrs, size_t n,
+				     int level)
+{
+	struct json_object *f = json_object_new_object(), *old, *v;
+	char key[72];
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!attrs[i].key || !attrs[i].value)
+			continue;
+		clean_key(attrs[i].key, key, sizeof(key));
+		if (level < RECORD_FULL && is_content(key))
+			continue;
+		if (!(v = value_of(key, attrs[i].value)))
+			goto oom;
+		if (!json_object_object_get_ex(f, key, &old)) {
+			json_object_object_add(f, key, v);
+		} else if (json_object_is_type(old, json_type_array)) {
+			json_object_array_add(old, v);
+		} else {
+			struct json_object *a = json_object_new_array();
+			if (!a) {
+				json_object_put(v);
+				goto oom;
+			}
+			json_object_array_add(a, json_object_get(old));
+			json_object_array_add(a, v);
+			json_object_object_add(f, key, a);
+		}
+	}
+	return f;
+oom:
+	json_object_put(f);
+	return NULL;
+}
+
+static void grace_expired(void *ud)
+{
+	struct rsess *rs = ud;
+	rs->host->timer_del(rs->grace); /* one-shot: ours to free */
+	rs->grace = NULL;
+	if (rs->s)
+		rs->host->session_end(rs->s, "recording failed: the store "
+					     "cannot accept events");
+}
+
+/* The store could not take an event of rs. */
+static void store_failed(struct rsess *rs, const char *why)
+{
+	int64_t until = mono_ms() + REFUSE_MS;
+
+	count("jitgate_record_failures_total", 1);
+	__atomic_store_n(&R.refuse_until, until, __ATOMIC_RELAXED);
+	if (!rs->failed && rs->host)
+		rs->host->log(LOGNAME, rs->s, JG_LOG_ERROR, "RC0002",
+			      "recording failed for session %s: %s%s", rs->sid,
+			      why ? why : "store error",
+			      R.best_effort ? " (best effort: going on)" : "");
+	rs->failed = 1;
+	if (!R.best_effort && rs->s && !rs->grace && !rs->ended)
+		rs->grace = rs->host->timer_add(rs->loop, (uint64_t)R.grace_ms,
+						0, grace_expired, rs);
+}
+
+static void maybe_free(struct rsess *rs)
+{
+	if (!rs->s && !rs->pending) {
+		if (rs->grace)
+			rs->host->timer_del(rs->grace);
+		rsess_free(rs);
+	}
+}
+
+static void append_done(void *ud, int status, const char *doc,
+			uint64_t version, const char *err)
+{
+	struct rsess *rs = ud;
+	(void)doc;
+	(void)version;
+
+	rs->pending--;
+	if (status != JG_OK)
+		store_failed(rs, err);
+	else if (!rs->failed)
+		__atomic_store_n(&R.refuse_until, 0, __ATOMIC_RELAXED);
+	maybe_free(rs);
+}
+
+static void close_done(void *ud, int status, const char *doc,
+		       uint64_t version, const char *err)
+{
+	append_done(ud, status, doc, version, err);
+}
+
+/* Chain, serialise and append one event; fields may be NULL. */
+static int emit(struct rsess *rs, const char *type, struct json_object *fields)
+{
+	char *ev;
+	int durable = is_lifecycle(type), rc;
+
+	ev = rec_chain_event(&rs->chain, rs->sid, type, wall_ms(), fields);
+	if (!ev) {
+		store_failed(rs, "out of memory");
+		return JG_ERROR;
+	}
+	rc = store_append(rs->loop, rs->sid, ev, durable, append_done, rs);
+	free(ev);
+	if (rc == JG_ERROR) {
+		store_failed(rs, "the store refused the event");
+		return JG_ERROR;
+	}
+	count("jitgate_record_events_total", 1);
+	if (rc == JG_AGAIN)
+		rs->pending++;
+	return JG_OK;
+}
+
+static void end(struct rsess *rs, const char *reason)
+{
+	struct json_object *f;
+
+	if (rs->ended)
+		return;
+	if (!rs->failed) {
+		f = json_object_new_object();
+		if (f)
+			json_object_object_add(
+				f, "reason",
+				json_object_new_string(reason ? reason : ""));
+		emit(rs, "disconnect", f);
+		json_object_put(f);
+	}
+	if (!rs->failed) {
+		f = json_object_new_object();
+		if (f)
+			json_object_object_add(
+				f, "count",
+				json_object_new_int64((int64_t)rs->chain.seq));
+		emit(rs, "seal", f);
+		json_object_put(f);
+	}
+	rs->ended = 1;
+	if (rs->grace) {
+		rs->host->timer_del(rs->grace);
+		rs->grace = NULL;
+	}
+	if (store_close_record(rs->loop, rs->sid, close_done, rs) == JG_AGAIN)
+		rs->pending++;
+}
+
+static void on_cleanup(void *ud)
+{
+	struct rsess *rs = ud;
+	end(rs, "session closed");
+	map_del(rs);
+	rs->s = NULL;
+	maybe_free(rs);
+}
+
+/* The session's state, made on first use.  NULL: refused (err says why). */
+static struct rsess *get_rs(struct jg_session *s, const char **why)
+{
+	struct rsess *rs = map_get(s);
+	const struct jg_host *h;
+	const char *sid;
+
+	if (rs)
+		return rs;
+	pthread_mutex_lock(&R.lock);
+	h = R.host;
+	struct rkey *k = R.key;
+	if (k)
+		__atomic_add_fetch(&k->refs, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&R.lock);
+	if (!k || !store_configured()) {
+		key_unref(k);
+		*why = "recording is not configured (no store or no "
+		       "recording.key)";
+		return NULL;
+	}
+	if (!R.best_effort && record_refusing()) {
+		key_unref(k);
+		*why = "recording unavailable: the store failed recently";
+		return NULL;
+	}
+	rs = calloc(1, sizeof(*rs));
+	sid = h->session_id(s);
+	if (!rs || !sid || strlen(sid) >= sizeof(rs->sid)) {
+		free(rs);
+		key_unref(k);
+		*why = "cannot start a record for this session";
+		return NULL;
+	}
+	rs->s = s;
+	rs->host = h;
+	rs->key = k;
+	rs->level = RECORD_FULL;
+	snprintf(rs->sid, sizeof(rs->sid), "%s", sid);
+	rs->loop = h->session_loop(s);
+	rec_chain_init(&rs->chain, k->b, k->len);
+	if (map_add(rs) < 0) {
+		rsess_free(rs);
+		*why = "out of memory";
+		return NULL;
+	}
+	if (h->session_cleanup(s, on_cleanup, rs) != JG_OK) {
+		map_del(rs);
+		rsess_free(rs);
+		*why = "cannot hook the session's end";
+		return NULL;
+	}
+	return rs;
+}
+
+/* Refuse (required mode) or drop (best effort) an event. */
+static int not_recorded(const char *why, struct jg_session *s)
+{
+	const struct jg_host *h = R.host;
+
+	if (R.best_effort && store_configured()) {
+		count("jitgate_record_dropped_total", 1);
+		return JG_OK;
+	}
+	count("jitgate_record_refused_total", 1);
+	if (h)
+		h->log(LOGNAME, s, JG_LOG_WARN, "RC0001", "%s", why);
+	return JG_ERROR;
+}
+
+int core_record(struct jg_session *s, const char *event,
+		const struct jg_attr *attrs, size_t n)
+{
+	const char *why = NULL;
+	struct rsess *rs;
+	struct json_object *f;
+	int rc;
+
+	if (!event || !*event)
+		return JG_ERROR;
+	if (!(rs = get_rs(s, &why)))
+		return not_recorded(why, s);
+	if (rs->ended)
+		return not_recorded("the session's record is sealed", s);
+	if (rs->failed)
+		return not_recorded("recording failed for this session", s);
+	if (rs->level == RECORD_NONE && !is_lifecycle(event))
+		return JG_OK;
+	if (strcmp(event, "seal") == 0)
+		return JG_ERROR; /* only the core seals */
+	if (!(f = fields_of(attrs, n, rs->level)))
+		return not_recorded("out of memory", s);
+	rc = emit(rs, event, f);
+	json_object_put(f);
+	if (rc != JG_OK)
+		return not_recorded("the store refused the event", s);
+	return JG_OK;
+}
+
+int record_session_begin(struct jg_session *s, const struct jg_attr *attrs,
+			 size_t n, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	struct rsess *rs = get_rs(s, &why);
+	struct jg_attr *all;
+	int rc;
+
+	if (!rs) {
+		if (not_recorded(why, s) == JG_OK)
+			return JG_OK;
+		snprintf(err, errlen, "%s", why);
+		return JG_ERROR;
+	}
+	all = calloc(n + 2, sizeof(*all));
+	if (!all) {
+		snprintf(err, errlen, "out of memory");
+		return JG_ERROR;
+	}
+	all[0] = (struct jg_attr){"peer", rs->host->session_peer(s)};
+	all[1] = (struct jg_attr){"loopback",
+				  rs->host->session_is_loopback(s) ? "true"
+								   : "false"};
+	if (n)
+		memcpy(all + 2, attrs, n * sizeof(*attrs));
+	rc = core_record(s, "connect", all, n + 2);
+	free(all);
+	if (rc != JG_OK)
+		snprintf(err, errlen, "recording unavailable: the store cannot "
+				      "accept events");
+	return rc;
+}
+
+void record_session_end(struct jg_session *s, const char *reason)
+{
+	struct rsess *rs = map_get(s);
+	if (rs)
+		end(rs, reason);
+}
+
+void record_set_level(struct jg_session *s, int level)
+{
+	const char *why;
+	struct rsess *rs = get_rs(s, &why);
+	if (rs && level >= RECORD_NONE && level <= RECORD_FULL)
+		rs->level = level;
+}
+
+int record_decision(struct jg_session *s, const struct jg_action *a,
+		    const struct jg_decision *d)
+{
+	static const char *const effects[] = {"deny", "allow", "review"};
+	size_t n = a ? a->nattrs : 0, k = 0;
+	struct jg_attr *all = calloc(n + 6, sizeof(*all));
+	int rc;
+
+	if (!all)
+		return not_recorded("out of memory", s);
+	all[k++] = (struct jg_attr){
+		"effect", d->effect >= 0 && d->effect <= 2 ? effects[d->effect]
+							    : "deny"};
+	all[k++] = (struct jg_attr){"rule", d->rule};
+	all[k++] = (struct jg_attr){"reason", d->reason};
+	if (d->mask_profile[0])
+		all[k++] = (struct jg_attr){"mask_profile", d->mask_profile};
+	if (a && a->type)
+		all[k++] = (struct jg_attr){"action", a->type};
+	for (size_t i = 0; i < n; i++)
+		all[k++] = a->attrs[i];
+	if (a && a->text)
+		all[k++] = (struct jg_attr){"text", a->text};
+	/* The decision's level already governs its own event: a statement
+	 * recorded as metadata only loses its text here too. */
+	record_set_level(s, d->record_level);
+	rc = core_record(s, "decision", all, k);
+	free(all);
+	return rc;
+}

@@ -1,0 +1,752 @@
+/*
+ * store_file: the embedded default store.  Records and state live in
+ * files under one private directory; all disk I/O happens on one I/O
+ * thread per directory, and completions go back to the caller's loop
+ * through host->loop_post().
+ *
+ *   DIR/lock              flock: one gateway process per directory
+ *   DIR/records/SID.rec   one session record, line frames (sf_frame.h)
+ *   DIR/state/NAME.log    grants, reviews, sessions (sf_state.h)
+ *
+ * Durability: an operation that must be durable (put, remove, a durable
+ * append, close_record) completes only after fsync.  Other appends are
+ * written at once (no user-space buffering) and fsynced within 100 ms.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jitgate/store.h>
+
+#include "sf_records.h"
+#include "sf_state.h"
+
+#define PLUGIN "store_file"
+#define SF_MAGIC 0x53465354u /* "SFST" */
+#define FLUSH_MS 100
+#define RETAIN_MS 60000
+
+enum op_kind {
+	OP_APPEND,
+	OP_READ,
+	OP_PUT,
+	OP_GET,
+	OP_LIST,
+	OP_REMOVE,
+	OP_CLOSE,
+	OP_LIST_RECORDS
+};
+
+static const char *const coll_names[] = {"grants", "reviews", "sessions"};
+#define NCOLL 3
+
+struct sf_op {
+	enum op_kind kind;
+	struct jg_loop *loop;
+	jg_store_cb cb;
+	void *ud;
+	char *sid;  /* record or document id */
+	char *data; /* event or document JSON */
+	int coll;   /* index into coll_names */
+	uint64_t version;
+	int durable;
+	struct sf_rec *rec;
+	/* result */
+	int status;
+	char *result;
+	char err[256];
+	struct sf_op *next;
+};
+
+struct sf_watch {
+	struct sf_store *st;
+	struct jg_loop *loop;
+	jg_store_watch_cb cb;
+	void *ud;
+	int cancelled; /* only touched on loop */
+	int refs;      /* atomic */
+	struct sf_watch *next;
+};
+
+struct watch_note {
+	struct sf_watch *w;
+	int coll;
+	char *id;
+	uint64_t version;
+};
+
+struct sf_store {
+	uint32_t magic;
+	const struct jg_host *host;
+	char dir[PATH_MAX];
+	int lockfd;
+	int refs; /* instances sharing this directory (registry lock) */
+	int do_fsync;
+	int64_t retention_age, retention_size;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct sf_op *head, *tail; /* queued for the I/O thread */
+	struct sf_watch *watches;  /* under lock */
+	int stop;
+	char broken[256]; /* set when fsync failed: everything fails now */
+	/* I/O thread only: */
+	struct sf_records recs;
+	struct sf_coll colls[NCOLL];
+	uint64_t batch;
+	struct sf_store *next; /* registry */
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sf_store *registry;
+
+static int64_t now_ms(int clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void op_free(struct sf_op *op)
+{
+	free(op->sid);
+	free(op->data);
+	free(op->result);
+	free(op);
+}
+
+/* On the caller's loop. */
+static void op_complete(void *arg)
+{
+	struct sf_op *op = arg;
+	if (op->cb)
+		op->cb(op->ud, op->status, op->result, op->version,
+		       op->status == JG_ERROR || op->status == JG_DECLINED
+			       ? op->err
+			       : NULL);
+	op_free(op);
+}
+
+static void watch_unref(struct sf_watch *w)
+{
+	if (__atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(w);
+}
+
+static void watch_fire(void *arg)
+{
+	struct watch_note *n = arg;
+	if (!n->w->cancelled)
+		n->w->cb(n->w->ud, coll_names[n->coll], n->id, n->version);
+	watch_unref(n->w);
+	free(n->id);
+	free(n);
+}
+
+/* Tell every watcher about a change (I/O thread, after it is durable). */
+static void notify(struct sf_store *st, int coll, const char *id,
+		   uint64_t version)
+{
+	pthread_mutex_lock(&st->lock);
+	for (struct sf_watch *w = st->watches; w; w = w->next) {
+		struct watch_note *n = calloc(1, sizeof(*n));
+		if (!n || !(n->id = strdup(id))) {
+			free(n);
+			continue;
+		}
+		n->w = w;
+		n->coll = coll;
+		n->version = version;
+		__atomic_add_fetch(&w->refs, 1, __ATOMIC_ACQ_REL);
+		if (st->host->loop_post(w->loop, watch_fire, n) != JG_OK) {
+			watch_unref(w);
+			free(n->id);
+			free(n);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+static void fail(struct sf_op *op, const char *what, const char *detail)
+{
+	op->status = JG_ERROR;
+	snprintf(op->err, sizeof(op->err), "%s%.200s", what, detail);
+}
+
+/* Carry out one operation; durability is settled for the whole batch. */
+static void run_op(struct sf_store *st, struct sf_op *op)
+{
+	struct sf_coll *c = op->kind == OP_PUT || op->kind == OP_GET ||
+					    op->kind == OP_LIST ||
+					    op->kind == OP_REMOVE
+				    ? &st->colls[op->coll]
+				    : NULL;
+	int absent;
+
+	op->status = JG_OK;
+	if (st->broken[0]) {
+		fail(op, "store failed earlier: ", st->broken);
+		return;
+	}
+	switch (op->kind) {
+	case OP_APPEND:
+		op->rec = sf_records_append(&st->recs, op->sid, op->data,
+					    st->batch, op->err,
+					    sizeof(op->err));
+		if (!op->rec)
+			op->status = JG_ERROR;
+		else if (op->durable)
+			op->rec->need_sync = 1;
+		break;
+	case OP_READ:
+		op->result = sf_records_read(&st->recs, op->sid, &absent,
+					     op->err, sizeof(op->err));
+		if (!op->result)
+			op->status = absent ? JG_DECLINED : JG_ERROR;
+		break;
+	case OP_CLOSE:
+		if (sf_records_close(&st->recs, op->sid, st->do_fsync) < 0)
+			fail(op, "cannot sync record: ", strerror(errno));
+		break;
+	case OP_LIST_RECORDS:
+		op->result = sf_records_list(&st->recs);
+		if (!op->result)
+			fail(op, "out of memory", "");
+		break;
+	case OP_PUT:
+		op->status = sf_coll_put(c, op->sid, op->data, op->version,
+					 &op->version, op->err,
+					 sizeof(op->err));
+		break;
+	case OP_REMOVE:
+		op->status = sf_coll_remove(c, op->sid, op->version,
+					    &op->version, op->err,
+					    sizeof(op->err));
+		break;
+	case OP_GET: {
+		const struct sf_doc *d = sf_coll_get(c, op->sid);
+		if (!d) {
+			op->status = JG_DECLINED;
+			snprintf(op->err, sizeof(op->err), "no such document");
+		} else if (!(op->result = strdup(d->doc))) {
+			fail(op, "out of memory", "");
+		} else {
+			op->version = d->version;
+		}
+		break;
+	}
+	case OP_LIST:
+		op->result = sf_coll_list(c);
+		if (!op->result)
+			fail(op, "out of memory", "");
+		break;
+	}
+}
+
+/* fsync what the batch needs; a failed fsync fails its operations and,
+ * for state, the whole store (the page cache may have lost the data). */
+static void settle(struct sf_store *st, struct sf_op *batch)
+{
+	if (!st->do_fsync)
+		return;
+	sf_records_sync(&st->recs, 1);
+	for (struct sf_op *op = batch; op; op = op->next)
+		if (op->kind == OP_APPEND && op->status == JG_OK &&
+		    op->durable && op->rec && op->rec->failed)
+			fail(op, "cannot sync record: ", op->rec->failed);
+	for (int i = 0; i < NCOLL; i++) {
+		if (sf_coll_sync(&st->colls[i]) == 0)
+			continue;
+		snprintf(st->broken, sizeof(st->broken), "fsync %s: %s",
+			 st->colls[i].path, strerror(errno));
+		st->host->log(PLUGIN, NULL, JG_LOG_ERROR, "SF0004",
+			      "state is not durable, failing from now on: %s",
+			      st->broken);
+		for (struct sf_op *op = batch; op; op = op->next)
+			if ((op->kind == OP_PUT || op->kind == OP_REMOVE) &&
+			    op->coll == i && op->status == JG_OK)
+				fail(op, "", st->broken);
+	}
+}
+
+static void recover_warn(void *ud, const char *path, size_t off, int torn)
+{
+	struct sf_store *st = ud;
+	if (torn)
+		st->host->log(PLUGIN, NULL, JG_LOG_WARN, "SF0001",
+			      "%s: cut a torn tail after byte %zu (crash "
+			      "during a write); earlier events kept",
+			      path, off);
+	else
+		st->host->log(PLUGIN, NULL, JG_LOG_ERROR, "SF0002",
+			      "%s: damaged frame at byte %zu with good frames "
+			      "after it; left as is for audit",
+			      path, off);
+}
+
+static void *io_thread(void *arg)
+{
+	struct sf_store *st = arg;
+	int64_t last_flush = now_ms(CLOCK_MONOTONIC), last_retain = 0;
+
+	sf_records_recover(&st->recs, recover_warn, st);
+	for (;;) {
+		struct sf_op *batch;
+		pthread_mutex_lock(&st->lock);
+		while (!st->head && !st->stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += FLUSH_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&st->cond, &st->lock, &ts) ==
+			    ETIMEDOUT)
+				break;
+		}
+		batch = st->head;
+		st->head = st->tail = NULL;
+		int stop = st->stop && !batch;
+		pthread_mutex_unlock(&st->lock);
+
+		st->batch++;
+		for (struct sf_op *op = batch; op; op = op->next)
+			run_op(st, op);
+		settle(st, batch);
+		while (batch) {
+			struct sf_op *op = batch;
+			batch = op->next;
+			op->next = NULL;
+			if (op->status == JG_OK &&
+			    (op->kind == OP_PUT || op->kind == OP_REMOVE))
+				notify(st, op->coll, op->sid, op->version);
+			if (op->cb && op->loop &&
+			    st->host->loop_post(op->loop, op_complete, op) ==
+				    JG_OK)
+				continue;
+			op_free(op);
+		}
+
+		int64_t now = now_ms(CLOCK_MONOTONIC);
+		if (now - last_flush >= FLUSH_MS || stop) {
+			if (st->do_fsync)
+				sf_records_sync(&st->recs, 0);
+			sf_records_trim(&st->recs, st->batch, st->do_fsync);
+			for (int i = 0; i < NCOLL; i++) {
+				char err[256];
+				if (sf_coll_maybe_compact(&st->colls[i], err,
+							  sizeof(err)) != JG_OK)
+					st->host->log(PLUGIN, NULL, JG_LOG_WARN,
+						      "SF0005", "compaction: %s",
+						      err);
+			}
+			last_flush = now;
+		}
+		if (!last_retain || now - last_retain >= RETAIN_MS) {
+			size_t n = sf_records_retain(
+				&st->recs, st->retention_age,
+				st->retention_size, now_ms(CLOCK_REALTIME));
+			if (n)
+				st->host->log(PLUGIN, NULL, JG_LOG_INFO,
+					      "SF0003",
+					      "retention removed %zu records", n);
+			last_retain = now;
+		}
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+static int submit(struct sf_store *st, struct sf_op *op)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->tail)
+		st->tail->next = op;
+	else
+		st->head = op;
+	st->tail = op;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	return JG_AGAIN;
+}
+
+static struct sf_op *op_new(enum op_kind kind, struct jg_loop *l,
+			    const char *id, const char *data, jg_store_cb cb,
+			    void *ud)
+{
+	struct sf_op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return NULL;
+	op->kind = kind;
+	op->loop = l;
+	op->cb = cb;
+	op->ud = ud;
+	if ((id && !(op->sid = strdup(id))) ||
+	    (data && !(op->data = strdup(data)))) {
+		op_free(op);
+		return NULL;
+	}
+	return op;
+}
+
+static int coll_index(const char *name)
+{
+	for (int i = 0; i < NCOLL; i++)
+		if (name && strcmp(name, coll_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static struct sf_store *store_of(void *instance)
+{
+	struct sf_store *st = instance;
+	if (!st || st->magic != SF_MAGIC)
+		abort(); /* a broken invariant stops loudly */
+	return st;
+}
+
+static int sf_append(void *instance, struct jg_loop *l, const char *sid,
+		     const char *event_json, int durable, jg_store_cb cb,
+		     void *ud)
+{
+	struct sf_store *st = store_of(instance);
+	struct sf_op *op;
+
+	if (!sf_id_valid(sid) || !event_json)
+		return JG_ERROR;
+	if (!(op = op_new(OP_APPEND, l, sid, event_json, cb, ud)))
+		return JG_ERROR;
+	op->durable = durable;
+	return submit(st, op);
+}
+
+static int sf_read_record(void *instance, struct jg_loop *l, const char *sid,
+			  jg_store_cb cb, void *ud)
+{
+	struct sf_op *op;
+
+	if (!sf_id_valid(sid) || !(op = op_new(OP_READ, l, sid, NULL, cb, ud)))
+		return JG_ERROR;
+	return submit(store_of(instance), op);
+}
+
+static int doc_op(void *instance, enum op_kind kind, struct jg_loop *l,
+		  const char *collection, const char *id, const char *doc,
+		  uint64_t version, jg_store_cb cb, void *ud)
+{
+	int c = coll_index(collection);
+	struct sf_op *op;
+
+	if (c < 0 || (id && !sf_id_valid(id)) ||
+	    !(op = op_new(kind, l, id, doc, cb, ud)))
+		return JG_ERROR;
+	op->coll = c;
+	op->version = version;
+	return submit(store_of(instance), op);
+}
+
+static int sf_put(void *instance, struct jg_loop *l, const char *collection,
+		  const char *id, const char *doc_json, uint64_t expect_version,
+		  jg_store_cb cb, void *ud)
+{
+	if (!id || !doc_json)
+		return JG_ERROR;
+	return doc_op(instance, OP_PUT, l, collection, id, doc_json,
+		      expect_version, cb, ud);
+}
+
+static int sf_get(void *instance, struct jg_loop *l, const char *collection,
+		  const char *id, jg_store_cb cb, void *ud)
+{
+	if (!id)
+		return JG_ERROR;
+	return doc_op(instance, OP_GET, l, collection, id, NULL, 0, cb, ud);
+}
+
+static int sf_list(void *instance, struct jg_loop *l, const char *collection,
+		   jg_store_cb cb, void *ud)
+{
+	return doc_op(instance, OP_LIST, l, collection, NULL, NULL, 0, cb, ud);
+}
+
+static int sf_remove(void *instance, struct jg_loop *l, const char *collection,
+		     const char *id, uint64_t expect_version, jg_store_cb cb,
+		     void *ud)
+{
+	if (!id)
+		return JG_ERROR;
+	return doc_op(instance, OP_REMOVE, l, collection, id, NULL,
+		      expect_version, cb, ud);
+}
+
+static int sf_close_record(void *instance, struct jg_loop *l, const char *sid,
+			   jg_store_cb cb, void *ud)
+{
+	struct sf_op *op;
+
+	if (!sf_id_valid(sid) || !(op = op_new(OP_CLOSE, l, sid, NULL, cb, ud)))
+		return JG_ERROR;
+	return submit(store_of(instance), op);
+}
+
+static int sf_list_records(void *instance, struct jg_loop *l, jg_store_cb cb,
+			   void *ud)
+{
+	struct sf_op *op = op_new(OP_LIST_RECORDS, l, NULL, NULL, cb, ud);
+	if (!op)
+		return JG_ERROR;
+	return submit(store_of(instance), op);
+}
+
+static void *sf_watch(void *instance, struct jg_loop *l,
+		      jg_store_watch_cb cb, void *ud)
+{
+	struct sf_store *st = store_of(instance);
+	struct sf_watch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->st = st;
+	w->loop = l;
+	w->cb = cb;
+	w->ud = ud;
+	w->refs = 1;
+	pthread_mutex_lock(&st->lock);
+	w->next = st->watches;
+	st->watches = w;
+	pthread_mutex_unlock(&st->lock);
+	return w;
+}
+
+static void sf_unwatch(void *instance, void *handle)
+{
+	struct sf_store *st = store_of(instance);
+	struct sf_watch *w = handle, **p;
+
+	if (!w)
+		return;
+	w->cancelled = 1; /* notes already posted to w->loop see this */
+	pthread_mutex_lock(&st->lock);
+	for (p = &st->watches; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	watch_unref(w);
+}
+
+/* Create dir with mode 0700, or check an existing one is private. */
+static int private_dir(const char *path, uid_t uid, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", path);
+		return -1;
+	}
+	if (st.st_uid != uid || (st.st_mode & 077)) {
+		snprintf(err, errlen,
+			 "%s must be private to the gateway's user (owner "
+			 "uid %u, mode %03o; want uid %u, mode 700)",
+			 path, (unsigned)st.st_uid,
+			 (unsigned)(st.st_mode & 0777), (unsigned)uid);
+		return -1;
+	}
+	return 0;
+}
+
+static void store_free(struct sf_store *st)
+{
+	for (int i = 0; i < NCOLL; i++)
+		sf_coll_close(&st->colls[i]);
+	sf_records_fini(&st->recs);
+	if (st->lockfd >= 0)
+		close(st->lockfd);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	st->magic = 0;
+	free(st);
+}
+
+static struct sf_store *store_open(const struct jg_host *host,
+				   const char *dir, char *err, size_t errlen)
+{
+	struct sf_store *st = calloc(1, sizeof(*st));
+	char path[PATH_MAX + 16];
+	uid_t uid = geteuid();
+
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->magic = SF_MAGIC;
+	st->host = host;
+	st->lockfd = -1;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	if (private_dir(dir, uid, err, errlen) < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	st->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lockfd < 0 || flock(st->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(err, errlen,
+			 "%s is in use by another process (%s); give each "
+			 "gateway its own directory or use store_postgres",
+			 dir, strerror(errno));
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/records", dir);
+	if (private_dir(path, uid, err, errlen) < 0 ||
+	    sf_records_init(&st->recs, path, 256) < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/state", dir);
+	if (private_dir(path, uid, err, errlen) < 0)
+		goto fail;
+	for (int i = 0; i < NCOLL; i++)
+		st->colls[i].fd = -1;
+	for (int i = 0; i < NCOLL; i++)
+		if (sf_coll_open(&st->colls[i], path, coll_names[i], err,
+				 errlen) != JG_OK)
+			goto fail;
+	if (pthread_create(&st->thread, NULL, io_thread, st) != 0) {
+		snprintf(err, errlen, "cannot start the I/O thread");
+		goto fail;
+	}
+	return st;
+fail:
+	store_free(st);
+	return NULL;
+}
+
+static int sf_init(const struct jg_host *host, const struct jg_config *cfg,
+		   void **instance, char *err, size_t errlen)
+{
+	const char *dir = host->cfg_string(cfg, "dir");
+	char real[PATH_MAX];
+	struct sf_store *st;
+
+	if (!dir || !*dir) {
+		snprintf(err, errlen, "dir: required");
+		return JG_ERROR;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir,
+			 strerror(errno));
+		return JG_ERROR;
+	}
+	if (!realpath(dir, real)) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return JG_ERROR;
+	}
+	/* A reload configures a new instance while the old one still runs:
+	 * both share one open store, so the lock and the I/O thread stay. */
+	pthread_mutex_lock(&registry_lock);
+	for (st = registry; st; st = st->next)
+		if (strcmp(st->dir, real) == 0)
+			break;
+	if (!st) {
+		st = store_open(host, real, err, errlen);
+		if (st) {
+			st->next = registry;
+			registry = st;
+		}
+	}
+	if (st) {
+		st->refs++;
+		st->do_fsync = (int)host->cfg_int(cfg, "fsync");
+		st->retention_age = host->cfg_int(cfg, "retention_age");
+		st->retention_size = host->cfg_int(cfg, "retention_size");
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (!st)
+		return JG_ERROR;
+	*instance = st;
+	return JG_OK;
+}
+
+static void sf_fini(void *instance)
+{
+	struct sf_store *st = store_of(instance), **p;
+
+	pthread_mutex_lock(&registry_lock);
+	if (--st->refs > 0) {
+		pthread_mutex_unlock(&registry_lock);
+		return;
+	}
+	for (p = &registry; *p; p = &(*p)->next) {
+		if (*p == st) {
+			*p = st->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	pthread_mutex_lock(&st->lock);
+	st->stop = 1;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	pthread_join(st->thread, NULL);
+	while (st->watches) {
+		struct sf_watch *w = st->watches;
+		st->watches = w->next;
+		watch_unref(w);
+	}
+	store_free(st);
+}
+
+static const struct jg_option sf_options[] = {
+	{"dir", JG_OPT_STRING, NULL, 1, 0,
+	 "data directory (created with mode 0700)"},
+	{"retention_age", JG_OPT_DURATION, "0", 0, 0,
+	 "delete finished records older than this (0: keep)"},
+	{"retention_size", JG_OPT_SIZE, "0", 0, 0,
+	 "delete the oldest finished records past this total (0: no cap)"},
+	{"fsync", JG_OPT_BOOL, "true", 0, 0,
+	 "fsync before reporting durable writes (turn off only for tests)"},
+	{NULL, 0, NULL, 0, 0, NULL},
+};
+
+static const struct jg_store_ops sf_ops = {
+	.size = sizeof(struct jg_store_ops),
+	.append = sf_append,
+	.read_record = sf_read_record,
+	.put = sf_put,
+	.get = sf_get,
+	.list = sf_list,
+	.watch = sf_watch,
+	.unwatch = sf_unwatch,
+	.remove = sf_remove,
+	.close_record = sf_close_record,
+	.list_records = sf_list_records,
+};
+
+JG_EXPORT const struct jg_plugin jg_plugin = {
+	JG_PLUGIN_PREFIX,
+	.kind = JG_KIND_STORE,
+	.name = "store_file",
+	.version = "0.1.0",
+	.description = "embedded file store: records and state under a "
+		       "private directory",
+	.options = sf_options,
+	.init = sf_init,
+	.fini = sf_fini,
+	.ops = &sf_ops,
+};
