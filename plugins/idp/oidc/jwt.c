@@ -1,0 +1,557 @@
+/*
+ * JWT verification.  The token is attacker-controlled until its signature
+ * checks out, so: every length is bounded before use, base64url is strict,
+ * JSON is strict and shallow, the algorithm comes from an allow-list (never
+ * "none", HMAC only with a configured secret), the key must fit the
+ * algorithm, and no reason text ever quotes the token.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <json-c/json.h>
+#include <jitgate/jitgate.h>
+
+#include "b64url.h"
+#include "jwt.h"
+
+#define MAX_SIG 1024 /* an 8192-bit RSA signature */
+#define MAX_KEY_TRIES 8
+#define MAX_CLAIM_PATH 256
+
+static const struct {
+	const char *name;
+	int alg;
+} alg_names[] = {
+	{"none", JWT_ALG_NONE},   {"HS256", JWT_ALG_HS256},
+	{"HS384", JWT_ALG_HS384}, {"HS512", JWT_ALG_HS512},
+	{"RS256", JWT_ALG_RS256}, {"RS384", JWT_ALG_RS384},
+	{"RS512", JWT_ALG_RS512}, {"PS256", JWT_ALG_PS256},
+	{"PS384", JWT_ALG_PS384}, {"PS512", JWT_ALG_PS512},
+	{"ES256", JWT_ALG_ES256}, {"ES384", JWT_ALG_ES384},
+	{"ES512", JWT_ALG_ES512}, {"EdDSA", JWT_ALG_EDDSA},
+};
+
+int jwt_alg_from_name(const char *name)
+{
+	/* Case matters: "None" and "NONE" are unknown, hence refused. */
+	for (size_t i = 0; name && i < sizeof(alg_names) / sizeof(*alg_names);
+	     i++)
+		if (!strcmp(name, alg_names[i].name))
+			return alg_names[i].alg;
+	return JWT_ALG_UNKNOWN;
+}
+
+const char *jwt_alg_name(int alg)
+{
+	for (size_t i = 0; i < sizeof(alg_names) / sizeof(*alg_names); i++)
+		if (alg_names[i].alg == alg)
+			return alg_names[i].name;
+	return "unknown";
+}
+
+int jwt_alg_is_hmac(int alg)
+{
+	return alg == JWT_ALG_HS256 || alg == JWT_ALG_HS384 ||
+	       alg == JWT_ALG_HS512;
+}
+
+int jwt_alg_kty(int alg)
+{
+	switch (alg) {
+	case JWT_ALG_RS256: case JWT_ALG_RS384: case JWT_ALG_RS512:
+	case JWT_ALG_PS256: case JWT_ALG_PS384: case JWT_ALG_PS512:
+		return JWK_KTY_RSA;
+	case JWT_ALG_ES256: case JWT_ALG_ES384: case JWT_ALG_ES512:
+		return JWK_KTY_EC;
+	case JWT_ALG_EDDSA:
+		return JWK_KTY_OKP;
+	default:
+		return 0;
+	}
+}
+
+struct json_object *jwt_json_parse(const char *buf, size_t len, int depth)
+{
+	if (len == 0 || len > JWK_SET_MAX_BYTES || memchr(buf, 0, len))
+		return NULL;
+	struct json_tokener *tk = json_tokener_new_ex(depth);
+	if (!tk)
+		return NULL;
+	json_tokener_set_flags(tk, JSON_TOKENER_STRICT |
+					   JSON_TOKENER_VALIDATE_UTF8);
+	struct json_object *o = json_tokener_parse_ex(tk, buf, (int)len);
+	size_t end = json_tokener_get_parse_end(tk);
+	int ok = o && json_tokener_get_error(tk) == json_tokener_success;
+	json_tokener_free(tk);
+	/* Only whitespace may follow the value. */
+	for (; ok && end < len; end++)
+		if (!strchr(" \t\r\n", buf[end]))
+			ok = 0;
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct json_object *jwt_claim_path(struct json_object *payload,
+				   const char *path)
+{
+	char buf[MAX_CLAIM_PATH];
+	struct json_object *cur = payload;
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, path, n + 1);
+	for (char *save = NULL, *p = strtok_r(buf, ".", &save); p;
+	     p = strtok_r(NULL, ".", &save))
+		if (!json_object_is_type(cur, json_type_object) ||
+		    !json_object_object_get_ex(cur, p, &cur))
+			return NULL;
+	return cur;
+}
+
+/* Decode one segment and parse it as a JSON object. */
+static struct json_object *segment_object(const char *seg, size_t n)
+{
+	uint8_t *buf = malloc(B64URL_DECODED_MAX(n) + 1);
+	struct json_object *o = NULL;
+
+	if (!buf)
+		return NULL;
+	long m = b64url_decode(seg, n, buf, B64URL_DECODED_MAX(n));
+	if (m > 0)
+		o = jwt_json_parse((const char *)buf, (size_t)m, JWT_MAX_DEPTH);
+	free(buf);
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+void jwt_clear(struct jwt *t)
+{
+	json_object_put(t->header);
+	json_object_put(t->payload);
+	free(t->sig);
+	memset(t, 0, sizeof(*t));
+}
+
+int jwt_parse(const char *tok, size_t len, struct jwt *t, char *err,
+	      size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	if (len == 0 || !memchr(tok, '.', len < JWT_MAX_TOKEN ? len
+							       : JWT_MAX_TOKEN)) {
+		snprintf(err, errlen, "not a JWT");
+		return JG_DECLINED;
+	}
+	if (len > JWT_MAX_TOKEN) {
+		snprintf(err, errlen, "token is larger than %d bytes",
+			 JWT_MAX_TOKEN);
+		return JG_ERROR;
+	}
+	const char *dot[2];
+	int ndots = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (tok[i] == '.') {
+			if (ndots == 2) {
+				ndots++;
+				break;
+			}
+			dot[ndots++] = tok + i;
+		} else if (!b64url_is_alpha((unsigned char)tok[i])) {
+			snprintf(err, errlen,
+				 "malformed token: byte %zu is not base64url",
+				 i);
+			return JG_ERROR;
+		}
+	}
+	if (ndots != 2) {
+		snprintf(err, errlen,
+			 "malformed token: it must have exactly three parts");
+		return JG_ERROR;
+	}
+	size_t hlen = (size_t)(dot[0] - tok);
+	size_t plen = (size_t)(dot[1] - dot[0] - 1);
+	size_t slen = len - (size_t)(dot[1] - tok) - 1;
+
+	if (hlen == 0 || !(t->header = segment_object(tok, hlen))) {
+		snprintf(err, errlen,
+			 "malformed token: the header is not a base64url "
+			 "JSON object");
+		return JG_ERROR;
+	}
+	struct json_object *v;
+	if (!json_object_object_get_ex(t->header, "alg", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		snprintf(err, errlen, "malformed token: the header has no alg");
+		goto fail;
+	}
+	t->alg = jwt_alg_from_name(json_object_get_string(v));
+	if (json_object_object_get_ex(t->header, "kid", &v)) {
+		size_t n = (size_t)json_object_get_string_len(v);
+		if (!json_object_is_type(v, json_type_string) || n == 0 ||
+		    n > JWK_KID_MAX) {
+			snprintf(err, errlen,
+				 "malformed token: the kid is not a short "
+				 "string");
+			goto fail;
+		}
+		t->kid = json_object_get_string(v);
+	}
+	/* RFC 7515 4.1.11: an extension we do not know must be refused. */
+	if (json_object_object_get_ex(t->header, "crit", NULL)) {
+		snprintf(err, errlen,
+			 "token has critical header extensions (crit), "
+			 "none of which are supported");
+		goto fail;
+	}
+	if (plen == 0 || !(t->payload = segment_object(dot[0] + 1, plen))) {
+		snprintf(err, errlen,
+			 "malformed token: the payload is not a base64url "
+			 "JSON object");
+		goto fail;
+	}
+	if (slen > B64URL_ENCODED_LEN(MAX_SIG)) {
+		snprintf(err, errlen, "malformed token: signature too long");
+		goto fail;
+	}
+	t->sig = malloc(MAX_SIG);
+	long m = t->sig ? b64url_decode(dot[1] + 1, slen, t->sig, MAX_SIG) : -1;
+	if (m < 0) {
+		snprintf(err, errlen,
+			 "malformed token: the signature is not base64url");
+		goto fail;
+	}
+	t->sig_len = (size_t)m;
+	t->signed_part = tok;
+	t->signed_len = (size_t)(dot[1] - tok);
+	return JG_OK;
+fail:
+	jwt_clear(t);
+	return JG_ERROR;
+}
+
+/* GnuTLS algorithm, flags and exact signature size for alg and key. */
+static int sign_params(int alg, const struct jwk_key *key,
+		       gnutls_sign_algorithm_t *sa, unsigned *flags,
+		       size_t *size)
+{
+	*flags = 0;
+	switch (alg) {
+	case JWT_ALG_RS256: *sa = GNUTLS_SIGN_RSA_SHA256; break;
+	case JWT_ALG_RS384: *sa = GNUTLS_SIGN_RSA_SHA384; break;
+	case JWT_ALG_RS512: *sa = GNUTLS_SIGN_RSA_SHA512; break;
+	case JWT_ALG_PS256: *sa = GNUTLS_SIGN_RSA_PSS_RSAE_SHA256; break;
+	case JWT_ALG_PS384: *sa = GNUTLS_SIGN_RSA_PSS_RSAE_SHA384; break;
+	case JWT_ALG_PS512: *sa = GNUTLS_SIGN_RSA_PSS_RSAE_SHA512; break;
+	case JWT_ALG_ES256:
+		*sa = GNUTLS_SIGN_ECDSA_SECP256R1_SHA256;
+		*size = 64;
+		return key->curve == GNUTLS_ECC_CURVE_SECP256R1 ? 0 : -1;
+	case JWT_ALG_ES384:
+		*sa = GNUTLS_SIGN_ECDSA_SECP384R1_SHA384;
+		*size = 96;
+		return key->curve == GNUTLS_ECC_CURVE_SECP384R1 ? 0 : -1;
+	case JWT_ALG_ES512:
+		*sa = GNUTLS_SIGN_ECDSA_SECP521R1_SHA512;
+		*size = 132;
+		return key->curve == GNUTLS_ECC_CURVE_SECP521R1 ? 0 : -1;
+	case JWT_ALG_EDDSA:
+		*sa = GNUTLS_SIGN_EDDSA_ED25519;
+		*size = 64;
+		return key->curve == GNUTLS_ECC_CURVE_ED25519 ? 0 : -1;
+	default:
+		return -1;
+	}
+	/* RSA: RFC 7518 3.5 fixes the PSS salt to the hash size, and a
+	 * signature is exactly as long as the modulus (RFC 8017 8.2.2). */
+	if (alg >= JWT_ALG_PS256 && alg <= JWT_ALG_PS512)
+		*flags = GNUTLS_VERIFY_RSA_PSS_FIXED_SALT_LENGTH;
+	*size = (key->bits + 7) / 8;
+	return 0;
+}
+
+int jwt_verify_signature(int alg, const struct jwk_key *key,
+			 const uint8_t *data, size_t len, const uint8_t *sig,
+			 size_t sig_len, char *err, size_t errlen)
+{
+	gnutls_sign_algorithm_t sa;
+	unsigned flags;
+	size_t size = 0;
+
+	if (jwt_alg_kty(alg) == 0 || key->kty != jwt_alg_kty(alg) ||
+	    (key->alg && key->alg != alg) ||
+	    sign_params(alg, key, &sa, &flags, &size) < 0) {
+		snprintf(err, errlen, "the key's type does not match alg %s",
+			 jwt_alg_name(alg));
+		return JG_ERROR;
+	}
+	if (sig_len != size) {
+		snprintf(err, errlen,
+			 "signature has %zu bytes, alg %s needs %zu", sig_len,
+			 jwt_alg_name(alg), size);
+		return JG_ERROR;
+	}
+	gnutls_datum_t d = {(unsigned char *)data, (unsigned)len};
+	gnutls_datum_t s = {(unsigned char *)sig, (unsigned)sig_len};
+	gnutls_datum_t der = {NULL, 0};
+	if (key->kty == JWK_KTY_EC) {
+		/* JOSE sends r || s; GnuTLS wants DER.  Length checked above. */
+		gnutls_datum_t r = {s.data, (unsigned)size / 2};
+		gnutls_datum_t ss = {s.data + size / 2, (unsigned)size / 2};
+		if (gnutls_encode_rs_value(&der, &r, &ss) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return JG_ERROR;
+		}
+		s = der;
+	}
+	int rc = gnutls_pubkey_verify_data2(key->pub, sa, flags, &d, &s);
+	gnutls_free(der.data);
+	if (rc < 0) {
+		snprintf(err, errlen, "signature does not verify");
+		return JG_ERROR;
+	}
+	return JG_OK;
+}
+
+int jwt_verify_hmac(int alg, const uint8_t *secret, size_t secret_len,
+		    const uint8_t *data, size_t len, const uint8_t *sig,
+		    size_t sig_len, char *err, size_t errlen)
+{
+	uint8_t mac[32];
+
+	if (alg != JWT_ALG_HS256 || !secret || secret_len == 0) {
+		snprintf(err, errlen, "HMAC is only accepted as HS256 with a "
+				      "configured secret");
+		return JG_ERROR;
+	}
+	if (sig_len != sizeof(mac)) {
+		snprintf(err, errlen, "signature has %zu bytes, HS256 needs 32",
+			 sig_len);
+		return JG_ERROR;
+	}
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, secret_len, data, len,
+			     mac) < 0) {
+		snprintf(err, errlen, "HMAC failed");
+		return JG_ERROR;
+	}
+	int diff = gnutls_memcmp(mac, sig, sizeof(mac));
+	gnutls_memset(mac, 0, sizeof(mac));
+	if (diff) {
+		snprintf(err, errlen, "signature does not verify");
+		return JG_ERROR;
+	}
+	return JG_OK;
+}
+
+/* Read a NumericDate claim; 0 absent, 1 found, -1 not a sane number. */
+static int numeric_claim(struct json_object *payload, const char *key,
+			 int64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(payload, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_int)) {
+		*out = json_object_get_int64(v);
+	} else if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+		if (!isfinite(d) || d < -1e15 || d > 1e15)
+			return -1;
+		*out = (int64_t)floor(d);
+	} else {
+		return -1;
+	}
+	/* Keep arithmetic below far from overflow: year 33658 is plenty. */
+	if (*out < -1000000000000LL || *out > 1000000000000LL)
+		return -1;
+	return 1;
+}
+
+static int check_times(const struct jwt_rules *r, struct json_object *p,
+		       int64_t now, int64_t *exp_out, char *err, size_t errlen)
+{
+	int64_t exp, nbf, iat;
+	int has_exp = numeric_claim(p, "exp", &exp);
+	int has_nbf = numeric_claim(p, "nbf", &nbf);
+	int has_iat = numeric_claim(p, "iat", &iat);
+
+	if (has_exp < 0 || has_nbf < 0 || has_iat < 0) {
+		snprintf(err, errlen, "token has a malformed exp, nbf or iat");
+		return JG_ERROR;
+	}
+	if (!has_exp) {
+		snprintf(err, errlen, "token has no exp claim");
+		return JG_ERROR;
+	}
+	if (now > exp + r->skew_s) {
+		snprintf(err, errlen, "token expired %lld s ago",
+			 (long long)(now - exp));
+		return JG_ERROR;
+	}
+	if (has_nbf && nbf > now + r->skew_s) {
+		snprintf(err, errlen, "token is not valid yet (nbf is %lld s "
+				      "ahead)", (long long)(nbf - now));
+		return JG_ERROR;
+	}
+	if (has_iat && iat > now + r->skew_s) {
+		snprintf(err, errlen, "token was issued in the future (iat is "
+				      "%lld s ahead)", (long long)(iat - now));
+		return JG_ERROR;
+	}
+	if (exp - now > r->max_lifetime_s + r->skew_s ||
+	    (has_iat && exp - iat > r->max_lifetime_s + r->skew_s)) {
+		snprintf(err, errlen, "token lifetime is longer than the %lld s "
+				      "allowed", (long long)r->max_lifetime_s);
+		return JG_ERROR;
+	}
+	*exp_out = exp;
+	return JG_OK;
+}
+
+static int audience_ok(const struct jwt_rules *r, struct json_object *aud)
+{
+	for (size_t i = 0; i < r->naudiences; i++) {
+		if (json_object_is_type(aud, json_type_string) &&
+		    !strcmp(json_object_get_string(aud), r->audiences[i]))
+			return 1;
+		if (!json_object_is_type(aud, json_type_array))
+			continue;
+		size_t n = json_object_array_length(aud);
+		for (size_t j = 0; j < n; j++) {
+			struct json_object *a = json_object_array_get_idx(aud, j);
+			if (json_object_is_type(a, json_type_string) &&
+			    !strcmp(json_object_get_string(a), r->audiences[i]))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Find the key and check the signature with it. */
+static int check_signature(const struct jwt_rules *r,
+			   const struct jwk_set *keys, const struct jwt *t,
+			   struct jwt_result *res, char *err, size_t errlen)
+{
+	const uint8_t *data = (const uint8_t *)t->signed_part;
+
+	if (jwt_alg_is_hmac(t->alg))
+		return jwt_verify_hmac(t->alg, r->hmac_secret, r->hmac_len,
+				       data, t->signed_len, t->sig,
+				       t->sig_len, err, errlen);
+	if (!keys) {
+		snprintf(err, errlen,
+			 "the issuer's signing keys are not loaded (yet)");
+		res->unknown_kid = 1;
+		return JG_ERROR;
+	}
+	if (t->kid) {
+		const struct jwk_key *k = jwk_set_find(keys, t->kid);
+		if (!k) {
+			snprintf(err, errlen, "token is signed by an unknown "
+					      "key (kid not in the issuer's "
+					      "key set)");
+			res->unknown_kid = 1;
+			return JG_ERROR;
+		}
+		return jwt_verify_signature(t->alg, k, data, t->signed_len,
+					    t->sig, t->sig_len, err, errlen);
+	}
+	/* No kid: try the few keys that could have made it. */
+	int tries = 0;
+	for (size_t i = 0; i < keys->n && tries < MAX_KEY_TRIES; i++) {
+		const struct jwk_key *k = &keys->keys[i];
+		if (k->kty != jwt_alg_kty(t->alg) || (k->alg && k->alg != t->alg))
+			continue;
+		tries++;
+		if (jwt_verify_signature(t->alg, k, data, t->signed_len, t->sig,
+					 t->sig_len, err, errlen) == JG_OK)
+			return JG_OK;
+	}
+	if (!tries) {
+		snprintf(err, errlen, "the issuer has no key for alg %s",
+			 jwt_alg_name(t->alg));
+		res->unknown_kid = 1;
+	} else {
+		snprintf(err, errlen, "signature does not verify");
+	}
+	return JG_ERROR;
+}
+
+int jwt_verify(const struct jwt_rules *r, const struct jwk_set *keys,
+	       const char *tok, size_t len, int64_t now, struct jwt *t,
+	       struct jwt_result *res, char *err, size_t errlen)
+{
+	memset(res, 0, sizeof(*res));
+	int rc = jwt_parse(tok, len, t, err, errlen);
+	if (rc != JG_OK)
+		return rc;
+	if (t->alg == JWT_ALG_NONE) {
+		snprintf(err, errlen, "unsigned token (alg none) refused");
+		goto refuse;
+	}
+	if (t->alg == JWT_ALG_UNKNOWN) {
+		snprintf(err, errlen, "token alg is not supported");
+		goto refuse;
+	}
+	/* The issuer is read before the signature only to tell whose token
+	 * this is; nothing else trusts it until the signature checks out. */
+	struct json_object *v;
+	if (!json_object_object_get_ex(t->payload, "iss", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		snprintf(err, errlen, "token has no iss claim");
+		jwt_clear(t);
+		return JG_DECLINED;
+	}
+	if (strcmp(json_object_get_string(v), r->issuer)) {
+		snprintf(err, errlen, "token iss is not this issuer");
+		jwt_clear(t);
+		return JG_DECLINED;
+	}
+	if (jwt_alg_is_hmac(t->alg)) {
+		if (!r->hmac_secret) {
+			snprintf(err, errlen,
+				 "HMAC-signed token refused: no shared secret "
+				 "is configured for this issuer");
+			goto refuse;
+		}
+		if (t->alg != JWT_ALG_HS256) {
+			snprintf(err, errlen, "only HS256 is accepted with a "
+					      "shared secret");
+			goto refuse;
+		}
+	} else if (!(r->algs & JWT_ALG_BIT(t->alg))) {
+		snprintf(err, errlen, "alg %s is not allowed for this issuer",
+			 jwt_alg_name(t->alg));
+		goto refuse;
+	}
+	if (t->sig_len == 0) {
+		snprintf(err, errlen, "token has no signature");
+		goto refuse;
+	}
+	if (check_signature(r, keys, t, res, err, errlen) != JG_OK)
+		goto refuse;
+	if (check_times(r, t->payload, now, &res->exp, err, errlen) != JG_OK)
+		goto refuse;
+	if (!json_object_object_get_ex(t->payload, "aud", &v)) {
+		snprintf(err, errlen, "token has no aud claim");
+		goto refuse;
+	}
+	if (!audience_ok(r, v)) {
+		snprintf(err, errlen, "token aud is not an accepted audience");
+		goto refuse;
+	}
+	return JG_OK;
+refuse:
+	jwt_clear(t);
+	return JG_ERROR;
+}
