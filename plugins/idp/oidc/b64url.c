@@ -10,7 +10,7 @@ static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* 0..63, or 0xff for a byte outside the alphabet. */
-static const uint8_t value_of[256] = {
+const uint8_t b64url_value[256] = {
 #define X 0xff
 	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
 	X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
@@ -31,11 +31,6 @@ static const uint8_t value_of[256] = {
 #undef X
 };
 
-int b64url_is_alpha(unsigned char c)
-{
-	return value_of[c] != 0xff;
-}
-
 long b64url_decode(const char *in, size_t len, uint8_t *out, size_t outmax)
 {
 	size_t full = len / 4, rest = len % 4, o = 0;
@@ -45,10 +40,10 @@ long b64url_decode(const char *in, size_t len, uint8_t *out, size_t outmax)
 	if (full * 3 + (rest ? rest - 1 : 0) > outmax)
 		return -1;
 	for (size_t i = 0; i < full * 4; i += 4) {
-		uint8_t a = value_of[(unsigned char)in[i]];
-		uint8_t b = value_of[(unsigned char)in[i + 1]];
-		uint8_t c = value_of[(unsigned char)in[i + 2]];
-		uint8_t d = value_of[(unsigned char)in[i + 3]];
+		uint8_t a = b64url_value[(unsigned char)in[i]];
+		uint8_t b = b64url_value[(unsigned char)in[i + 1]];
+		uint8_t c = b64url_value[(unsigned char)in[i + 2]];
+		uint8_t d = b64url_value[(unsigned char)in[i + 3]];
 		if ((a | b | c | d) & 0xc0)
 			return -1;
 		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 |
@@ -59,9 +54,9 @@ long b64url_decode(const char *in, size_t len, uint8_t *out, size_t outmax)
 	}
 	if (rest) {
 		const char *p = in + full * 4;
-		uint8_t a = value_of[(unsigned char)p[0]];
-		uint8_t b = value_of[(unsigned char)p[1]];
-		uint8_t c = rest == 3 ? value_of[(unsigned char)p[2]] : 0;
+		uint8_t a = b64url_value[(unsigned char)p[0]];
+		uint8_t b = b64url_value[(unsigned char)p[1]];
+		uint8_t c = rest == 3 ? b64url_value[(unsigned char)p[2]] : 0;
 		if ((a | b | c) & 0xc0)
 			return -1;
 		/* Leftover bits must be zero: one spelling per value. */

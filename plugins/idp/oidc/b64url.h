@@ -25,7 +25,13 @@ long b64url_decode(const char *in, size_t len, uint8_t *out, size_t outmax);
  * B64URL_ENCODED_LEN(n) + 1); returns the length, NUL-terminated. */
 size_t b64url_encode(const uint8_t *in, size_t n, char *out);
 
+/* 0..63 for each alphabet byte, 0xff for any other byte. */
+extern const uint8_t b64url_value[256];
+
 /* Non-zero if c is in the base64url alphabet. */
-int b64url_is_alpha(unsigned char c);
+static inline int b64url_is_alpha(unsigned char c)
+{
+	return b64url_value[c] != 0xff;
+}
 
 #endif /* OIDC_B64URL_H */

@@ -6,6 +6,7 @@
  * algorithm, and no reason text ever quotes the token.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #include "b64url.h"
 #include "jwt.h"
 
-#define MAX_SIG 1024 /* an 8192-bit RSA signature */
 #define MAX_KEY_TRIES 8
 #define MAX_CLAIM_PATH 256
 
@@ -75,20 +75,18 @@ int jwt_alg_kty(int alg)
 	}
 }
 
-struct json_object *jwt_json_parse(const char *buf, size_t len, int depth)
+/* Parse all of buf with tk: strict, valid UTF-8, only whitespace after. */
+static struct json_object *parse_all(struct json_tokener *tk, const char *buf,
+				     size_t len)
 {
 	if (len == 0 || len > JWK_SET_MAX_BYTES || memchr(buf, 0, len))
 		return NULL;
-	struct json_tokener *tk = json_tokener_new_ex(depth);
-	if (!tk)
-		return NULL;
+	json_tokener_reset(tk);
 	json_tokener_set_flags(tk, JSON_TOKENER_STRICT |
 					   JSON_TOKENER_VALIDATE_UTF8);
 	struct json_object *o = json_tokener_parse_ex(tk, buf, (int)len);
 	size_t end = json_tokener_get_parse_end(tk);
 	int ok = o && json_tokener_get_error(tk) == json_tokener_success;
-	json_tokener_free(tk);
-	/* Only whitespace may follow the value. */
 	for (; ok && end < len; end++)
 		if (!strchr(" \t\r\n", buf[end]))
 			ok = 0;
@@ -97,6 +95,71 @@ struct json_object *jwt_json_parse(const char *buf, size_t len, int depth)
 		return NULL;
 	}
 	return o;
+}
+
+struct json_object *jwt_json_parse(const char *buf, size_t len, int depth)
+{
+	struct json_tokener *tk = json_tokener_new_ex(depth);
+
+	if (!tk)
+		return NULL;
+	struct json_object *o = parse_all(tk, buf, len);
+	json_tokener_free(tk);
+	return o;
+}
+
+/*
+ * Per-thread parse state: a tokener to reuse, and the last header seen.
+ * An issuer signs all its tokens with a handful of headers, so most
+ * tokens skip decoding and parsing theirs.  Only this thread ever touches
+ * the cached object (json-c reference counts are not atomic), which is why
+ * a struct jwt must be cleared on the thread that filled it.
+ */
+#define HEADER_CACHE_MAX 256
+
+struct parse_state {
+	struct json_tokener *tk;
+	struct json_object *header;
+	size_t hlen;
+	char hseg[HEADER_CACHE_MAX];
+};
+
+static pthread_key_t state_key;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static int state_key_ok;
+
+static void state_free(void *p)
+{
+	struct parse_state *ps = p;
+
+	json_tokener_free(ps->tk);
+	json_object_put(ps->header);
+	free(ps);
+}
+
+static void state_key_init(void)
+{
+	state_key_ok = pthread_key_create(&state_key, state_free) == 0;
+}
+
+static struct parse_state *state_get(void)
+{
+	pthread_once(&state_once, state_key_init);
+	if (!state_key_ok)
+		return NULL;
+	struct parse_state *ps = pthread_getspecific(state_key);
+	if (ps)
+		return ps;
+	ps = calloc(1, sizeof(*ps));
+	if (ps && !(ps->tk = json_tokener_new_ex(JWT_MAX_DEPTH))) {
+		free(ps);
+		return NULL;
+	}
+	if (ps && pthread_setspecific(state_key, ps)) {
+		state_free(ps);
+		return NULL;
+	}
+	return ps;
 }
 
 struct json_object *jwt_claim_path(struct json_object *payload,
@@ -118,17 +181,24 @@ struct json_object *jwt_claim_path(struct json_object *payload,
 }
 
 /* Decode one segment and parse it as a JSON object. */
-static struct json_object *segment_object(const char *seg, size_t n)
+static struct json_object *segment_object(struct parse_state *ps,
+					  const char *seg, size_t n)
 {
-	uint8_t *buf = malloc(B64URL_DECODED_MAX(n) + 1);
+	uint8_t small[2048];
+	uint8_t *buf = B64URL_DECODED_MAX(n) <= sizeof(small)
+			       ? small
+			       : malloc(B64URL_DECODED_MAX(n));
 	struct json_object *o = NULL;
 
 	if (!buf)
 		return NULL;
 	long m = b64url_decode(seg, n, buf, B64URL_DECODED_MAX(n));
 	if (m > 0)
-		o = jwt_json_parse((const char *)buf, (size_t)m, JWT_MAX_DEPTH);
-	free(buf);
+		o = ps ? parse_all(ps->tk, (const char *)buf, (size_t)m)
+		       : jwt_json_parse((const char *)buf, (size_t)m,
+					JWT_MAX_DEPTH);
+	if (buf != small)
+		free(buf);
 	if (o && !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		o = NULL;
@@ -136,18 +206,27 @@ static struct json_object *segment_object(const char *seg, size_t n)
 	return o;
 }
 
+static void jwt_reset(struct jwt *t)
+{
+	t->header = t->payload = NULL;
+	t->alg = JWT_ALG_UNKNOWN;
+	t->kid = NULL;
+	t->signed_part = NULL;
+	t->signed_len = 0;
+	t->sig_len = 0;
+}
+
 void jwt_clear(struct jwt *t)
 {
 	json_object_put(t->header);
 	json_object_put(t->payload);
-	free(t->sig);
-	memset(t, 0, sizeof(*t));
+	jwt_reset(t);
 }
 
 int jwt_parse(const char *tok, size_t len, struct jwt *t, char *err,
 	      size_t errlen)
 {
-	memset(t, 0, sizeof(*t));
+	jwt_reset(t);
 	if (len == 0 || !memchr(tok, '.', len < JWT_MAX_TOKEN ? len
 							       : JWT_MAX_TOKEN)) {
 		snprintf(err, errlen, "not a JWT");
@@ -183,7 +262,18 @@ int jwt_parse(const char *tok, size_t len, struct jwt *t, char *err,
 	size_t plen = (size_t)(dot[1] - dot[0] - 1);
 	size_t slen = len - (size_t)(dot[1] - tok) - 1;
 
-	if (hlen == 0 || !(t->header = segment_object(tok, hlen))) {
+	struct parse_state *ps = state_get();
+	if (ps && ps->header && hlen == ps->hlen &&
+	    !memcmp(ps->hseg, tok, hlen)) {
+		t->header = json_object_get(ps->header);
+	} else if (hlen && (t->header = segment_object(ps, tok, hlen)) &&
+		   ps && hlen <= sizeof(ps->hseg)) {
+		json_object_put(ps->header);
+		ps->header = json_object_get(t->header);
+		memcpy(ps->hseg, tok, hlen);
+		ps->hlen = hlen;
+	}
+	if (!t->header) {
 		snprintf(err, errlen,
 			 "malformed token: the header is not a base64url "
 			 "JSON object");
@@ -214,18 +304,17 @@ int jwt_parse(const char *tok, size_t len, struct jwt *t, char *err,
 			 "none of which are supported");
 		goto fail;
 	}
-	if (plen == 0 || !(t->payload = segment_object(dot[0] + 1, plen))) {
+	if (plen == 0 || !(t->payload = segment_object(ps, dot[0] + 1, plen))) {
 		snprintf(err, errlen,
 			 "malformed token: the payload is not a base64url "
 			 "JSON object");
 		goto fail;
 	}
-	if (slen > B64URL_ENCODED_LEN(MAX_SIG)) {
+	if (slen > B64URL_ENCODED_LEN(JWT_MAX_SIG)) {
 		snprintf(err, errlen, "malformed token: signature too long");
 		goto fail;
 	}
-	t->sig = malloc(MAX_SIG);
-	long m = t->sig ? b64url_decode(dot[1] + 1, slen, t->sig, MAX_SIG) : -1;
+	long m = b64url_decode(dot[1] + 1, slen, t->sig, JWT_MAX_SIG);
 	if (m < 0) {
 		snprintf(err, errlen,
 			 "malformed token: the signature is not base64url");

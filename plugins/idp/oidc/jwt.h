@@ -44,6 +44,8 @@ enum jwt_alg {
 #define JWT_MAX_TOKEN 16384
 /* Deepest JSON nesting accepted in a header or payload. */
 #define JWT_MAX_DEPTH 16
+/* Largest signature: RSA with an 8192-bit modulus. */
+#define JWT_MAX_SIG 1024
 
 int jwt_alg_from_name(const char *name);
 const char *jwt_alg_name(int alg);
@@ -51,7 +53,8 @@ int jwt_alg_is_hmac(int alg);
 /* The JWK key type (enum jwk_kty) an asymmetric alg needs, else 0. */
 int jwt_alg_kty(int alg);
 
-/* A parsed, not yet trusted, token. */
+/* A parsed, not yet trusted, token.  Clear it on the thread that filled
+ * it (the header may be shared with that thread's parse cache). */
 struct jwt {
 	struct json_object *header;
 	struct json_object *payload;
@@ -59,8 +62,8 @@ struct jwt {
 	const char *kid;         /* in header, or NULL */
 	const char *signed_part; /* header.payload, inside the token */
 	size_t signed_len;
-	uint8_t *sig;            /* decoded signature */
 	size_t sig_len;
+	uint8_t sig[JWT_MAX_SIG]; /* decoded signature */
 };
 
 /*
