@@ -194,6 +194,12 @@ static int run(void)
 	struct ev_loop *ev;
 	int rc = 1;
 
+	/* Before the config: plugin init() may add timers to main_loop(). */
+	if (main_loop_init() < 0) {
+		log_msg(JG_LOG_ERROR, "JG0013", NULL, NULL,
+			"cannot create the main event loop");
+		return 1;
+	}
 	current = rt_load(config_path, err, sizeof(err));
 	if (current == NULL) {
 		log_fields(JG_LOG_ERROR, "JG0002", NULL, NULL,
@@ -204,11 +210,6 @@ static int run(void)
 	apply_log_settings(current);
 	log_warnings(current);
 	signal(SIGPIPE, SIG_IGN);
-	if (main_loop_init() < 0) {
-		log_msg(JG_LOG_ERROR, "JG0013", NULL, NULL,
-			"cannot create the main event loop");
-		goto out;
-	}
 	ev = main_loop()->ev;
 	if (workers_start(current->set->workers, current) < 0)
 		goto out_workers;

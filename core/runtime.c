@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "runtime.h"
+#include "auth.h"
 #include "conf.h"
 #include "host.h"
 #include "loader.h"
@@ -40,7 +41,8 @@ static const struct jg_option admin_schema[] = {
 	{"listen", JG_OPT_ADDRESS, NULL, 1, 0, "host:port of the admin API"},
 	{NULL, 0, NULL, 0, 0, NULL},
 };
-static const char *const admin_extra[] = {"tls", NULL};
+static const char *const admin_extra[] = {"tls", "approver_groups",
+					   "admin_groups", NULL};
 
 static const struct jg_option connection_schema[] = {
 	{"protocol", JG_OPT_STRING, NULL, 1, 0, "protocol plugin name"},
@@ -321,7 +323,8 @@ struct rt *rt_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	if (load_connections(rt, err, errlen) < 0 ||
 	    load_listeners(rt, &core_host, err, errlen) < 0 ||
-	    load_admin(rt, err, errlen) < 0)
+	    load_admin(rt, err, errlen) < 0 ||
+	    auth_apply(rt, err, errlen) < 0)
 		goto fail;
 	return rt;
 fail:
