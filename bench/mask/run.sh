@@ -1,0 +1,13 @@
+#!/bin/sh
+# Masking throughput: the pii scanner against a plain PCRE2 loop, one core.
+# Builds bench/mask/bench_mask (-O2) in a build dir and runs it.
+#   bench/mask/run.sh [BUILD_DIR] [MB] [SECONDS]
+set -eu
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$src/_build/bench}
+if [ ! -f "$build/Makefile" ]; then
+	mkdir -p "$build"
+	(cd "$build" && "$src/configure" -q CFLAGS="-O2 -g")
+fi
+make -C "$build" -s bench/mask/bench_mask
+"$build/bench/mask/bench_mask" "${2:-8}" "${3:-1}"

@@ -1,0 +1,310 @@
+/*
+ * pii: the default masking plugin (JG_KIND_MASK).  Detects and masks card
+ * numbers, personal identifiers, secrets and named columns in process,
+ * with no external service.
+ */
+#include "pii.h"
+
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct jg_option pii_options[] = {
+	{"hash_key", JG_OPT_SECRET, NULL, 0, 1,
+	 "key of the hash strategy's HMAC, 16 to 64 bytes (env:NAME or "
+	 "file:PATH)"},
+	{"replacement", JG_OPT_STRING, "[REDACTED]", 0, 0,
+	 "what redact writes when a profile does not say"},
+	{NULL, 0, NULL, 0, 0, NULL},
+};
+
+static int pii_init(const struct jg_host *host, const struct jg_config *cfg,
+		    void **instance, char *err, size_t errlen)
+{
+	struct pii_instance *inst = calloc(1, sizeof(*inst));
+	const char *key = NULL, *rep = NULL;
+	size_t keylen = 0;
+
+	if (!inst) {
+		snprintf(err, errlen, "out of memory");
+		return JG_ERROR;
+	}
+	if (host && cfg) {
+		key = host->cfg_secret(cfg, "hash_key", &keylen);
+		rep = host->cfg_string(cfg, "replacement");
+	}
+	if (key && (keylen < 16 || keylen > sizeof(inst->key))) {
+		snprintf(err, errlen, "hash_key: must be 16 to %zu bytes",
+			 sizeof(inst->key));
+		free(inst);
+		return JG_ERROR;
+	}
+	if (key) {
+		memcpy(inst->key, key, keylen);
+		inst->keylen = keylen;
+	}
+	if (!rep)
+		rep = "[REDACTED]";
+	if (strlen(rep) >= sizeof(inst->default_replacement)) {
+		snprintf(err, errlen, "replacement: at most %zu bytes",
+			 sizeof(inst->default_replacement) - 1);
+		gnutls_memset(inst, 0, sizeof(*inst));
+		free(inst);
+		return JG_ERROR;
+	}
+	strcpy(inst->default_replacement, rep);
+	*instance = inst;
+	return JG_OK;
+}
+
+static void pii_fini(void *instance)
+{
+	if (!instance)
+		return;
+	gnutls_memset(instance, 0, sizeof(struct pii_instance));
+	free(instance);
+}
+
+static int op_profile_compile(void *instance, const char *name,
+			      const char *json, void **profile, char *err,
+			      size_t errlen)
+{
+	struct pii_profile *pf;
+
+	if (!instance || !profile) {
+		snprintf(err, errlen, "no instance");
+		return JG_ERROR;
+	}
+	if (pii_profile_compile(instance, name, json, &pf, err, errlen))
+		return JG_ERROR;
+	*profile = pf;
+	return JG_OK;
+}
+
+static void op_profile_free(void *profile)
+{
+	pii_profile_free(profile);
+}
+
+/* ---- whole values ---- */
+
+enum { TYPE_TEXT, TYPE_SCALAR, TYPE_JSON };
+
+/* Types whose text form cannot hold a replacement string. */
+static int type_kind(const char *type)
+{
+	static const char *const scalar[] = {
+		"bool", "boolean", "int2", "int4", "int8", "smallint",
+		"integer", "bigint", "numeric", "decimal", "float4", "float8",
+		"real", "double precision", "oid", "date", "time", "timetz",
+		"timestamp", "timestamptz", "interval", "uuid", "inet", "cidr",
+		"macaddr", "macaddr8", "money", NULL,
+	};
+
+	if (!type || !strcasecmp(type, "text") ||
+	    !strcasecmp(type, "varchar") || !strcasecmp(type, "bpchar"))
+		return TYPE_TEXT;
+	if (!strcasecmp(type, "json") || !strcasecmp(type, "jsonb"))
+		return TYPE_JSON;
+	for (int i = 0; scalar[i]; i++)
+		if (!strcasecmp(type, scalar[i]))
+			return TYPE_SCALAR;
+	return TYPE_TEXT;
+}
+
+struct value_emit {
+	const struct pii_profile *pf;
+	const unsigned char *buf;
+	size_t emitted;
+	const struct pii_out *o;
+	struct jg_mask_report *rep;
+	int probe;  /* only look: count hits, note a null strategy */
+	int hits;
+	int null;
+};
+
+static int value_hit(void *ud, const struct pii_hit *h)
+{
+	struct value_emit *ve = ud;
+	const struct pii_strategy *st = pii_det_strategy(ve->pf, h->det);
+
+	ve->hits++;
+	if (ve->probe) {
+		ve->null |= st->kind == STRAT_NULL;
+		pii_report_add(ve->rep, pii_det_name(ve->pf, h->det));
+		return 0;
+	}
+	return pii_emit_hit(ve->pf, ve->buf, &ve->emitted, h, st, ve->o,
+			    ve->rep);
+}
+
+static int scan_value(struct value_emit *ve, size_t len, int json,
+		      pcre2_match_data *md)
+{
+	struct pii_scan sc = {
+		.pf = ve->pf, .buf = ve->buf, .lo = 0, .floor = 0, .end = len,
+		.final = 1, .json = json, .md = md,
+	};
+
+	if (pii_scan_run(&sc, value_hit, ve) == (size_t)-1)
+		return JG_ERROR;
+	if (!ve->probe && ve->hits && len > ve->emitted &&
+	    ve->o->emit(ve->o->ud, (const char *)ve->buf + ve->emitted,
+			len - ve->emitted))
+		return JG_ERROR;
+	return JG_OK;
+}
+
+static int mask_rule(const struct pii_profile *pf, const struct pii_rule *r,
+		     int tk, const char *in, size_t len, const struct pii_out *o,
+		     struct jg_mask_report *rep)
+{
+	const struct pii_strategy *st = &r->strat;
+
+	if (st->kind == STRAT_KEEP)
+		return JG_DECLINED;
+	pii_report_add(rep, r->name);
+	if (st->kind == STRAT_NULL || tk == TYPE_SCALAR) {
+		if (rep)
+			rep->flags |= JG_MASK_REPORT_NULL;
+		return JG_MASK_NULL;
+	}
+	if (tk == TYPE_JSON) {
+		/* A json value stays JSON: a string in place of the
+		 * document.  Partial would keep the document's quotes. */
+		if (st->kind == STRAT_PARTIAL)
+			st = &pf->fallback;
+		if (o->emit(o->ud, "\"", 1) ||
+		    pii_apply(pf, st, UINT32_MAX, (const unsigned char *)in,
+			      len, o) ||
+		    o->emit(o->ud, "\"", 1))
+			return JG_ERROR;
+		return JG_OK;
+	}
+	if (pii_apply(pf, st, UINT32_MAX, (const unsigned char *)in, len, o))
+		return JG_ERROR;
+	return JG_OK;
+}
+
+static int op_mask_value(const void *profile, const struct jg_mask_field *f,
+			 const char *in, size_t len, jg_mask_emit emit,
+			 void *ud, struct jg_mask_report *rep)
+{
+	const struct pii_profile *pf = profile;
+	int carrier = f ? f->carrier : JG_MASK_TEXT;
+	int tk = type_kind(f ? f->type : NULL);
+	struct pii_out o = {
+		.emit = emit, .ud = ud,
+		.json = carrier == JG_MASK_JSON_STRING || tk == TYPE_JSON,
+	};
+	pcre2_match_data *md = NULL;
+	const struct pii_rule *r;
+	int rc;
+
+	if (!pf || pf->magic != PII_PROFILE_MAGIC || !emit || (!in && len) ||
+	    (carrier != JG_MASK_TEXT && carrier != JG_MASK_JSON_STRING))
+		return JG_ERROR;
+	if (!in)
+		in = "";
+	if (pf->ncustom || pf->nrules) {
+		md = pcre2_match_data_create(1, NULL);
+		if (!md)
+			return JG_ERROR;
+	}
+	r = f && f->column ? pii_rule_find(pf, f->column, md) : NULL;
+	if (r) {
+		rc = mask_rule(pf, r, tk, in, len, &o, rep);
+		goto out;
+	}
+	rc = JG_DECLINED;
+	if (!pf->enabled && !pf->ncustom)
+		goto out;
+
+	struct value_emit ve = {
+		.pf = pf, .buf = (const unsigned char *)in, .o = &o,
+		.rep = rep,
+	};
+	if (tk == TYPE_SCALAR || pf->has_null) {
+		/* NULL replaces the whole value: decide before emitting. */
+		struct value_emit probe = ve;
+		probe.probe = 1;
+		if (scan_value(&probe, len, o.json, md)) {
+			rc = JG_ERROR;
+			goto out;
+		}
+		if (!probe.hits)
+			goto out;
+		if (tk == TYPE_SCALAR || probe.null) {
+			if (rep)
+				rep->flags |= JG_MASK_REPORT_NULL;
+			rc = JG_MASK_NULL;
+			goto out;
+		}
+		ve.rep = NULL; /* already counted */
+	}
+	if (scan_value(&ve, len, o.json, md)) {
+		rc = JG_ERROR;
+		goto out;
+	}
+	rc = ve.hits ? JG_OK : JG_DECLINED;
+out:
+	pcre2_match_data_free(md);
+	return rc;
+}
+
+/* ---- streams ---- */
+
+static size_t op_stream_state_size(const void *profile)
+{
+	const struct pii_profile *pf = profile;
+
+	return pf && pf->magic == PII_PROFILE_MAGIC ? pii_stream_size(pf) : 0;
+}
+
+static int op_stream_init(const void *profile, void *state, int carrier)
+{
+	const struct pii_profile *pf = profile;
+
+	if (!pf || pf->magic != PII_PROFILE_MAGIC || !state ||
+	    (carrier != JG_MASK_TEXT && carrier != JG_MASK_JSON_STRING))
+		return JG_ERROR;
+	return pii_stream_init(pf, state, carrier);
+}
+
+static int op_mask_stream(const void *profile, void *state, const char *in,
+			  size_t len, jg_mask_emit emit, void *ud,
+			  struct jg_mask_report *rep)
+{
+	const struct pii_profile *pf = profile;
+	struct pii_out o = {.emit = emit, .ud = ud};
+
+	if (!pf || pf->magic != PII_PROFILE_MAGIC || !emit)
+		return JG_ERROR;
+	return pii_stream_chunk(pf, state, (const unsigned char *)in, len, &o,
+				rep);
+}
+
+static const struct jg_mask_ops pii_ops = {
+	.size = sizeof(struct jg_mask_ops),
+	.profile_compile = op_profile_compile,
+	.profile_free = op_profile_free,
+	.mask_value = op_mask_value,
+	.stream_state_size = op_stream_state_size,
+	.stream_init = op_stream_init,
+	.mask_stream = op_mask_stream,
+};
+
+JG_EXPORT const struct jg_plugin jg_plugin = {
+	JG_PLUGIN_PREFIX,
+	.kind = JG_KIND_MASK,
+	.name = "pii",
+	.version = "0.1.0",
+	.description = "detects and masks card numbers, personal data, "
+		       "secrets and named columns",
+	.options = pii_options,
+	.init = pii_init,
+	.fini = pii_fini,
+	.ops = &pii_ops,
+};

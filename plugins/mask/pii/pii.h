@@ -1,0 +1,234 @@
+/*
+ * pii: the default masking plugin.  Private to the plugin.
+ *
+ *   profile.c      compile a profile from JSON (detectors, rules, strategies)
+ *   scan.c         pre-filter and scan loop, whole values and streams
+ *   detect_num.c   digit-triggered detectors: card, IBAN, SSN, phone, IPv4
+ *   detect_text.c  email, IPv6, JWT, AWS keys, PEM private keys
+ *   custom.c       custom regex detectors (PCRE2 JIT), validators
+ *   strategy.c     redact, partial, hash, null; carrier-safe output
+ *   pii.c          descriptor, instance, the jg_mask_ops
+ */
+#ifndef PII_H
+#define PII_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <jitgate/mask.h>
+
+/* Built-in detectors.  The order is the report name order. */
+enum pii_det {
+	DET_CARD,
+	DET_EMAIL,
+	DET_IBAN,
+	DET_SSN,
+	DET_PHONE,
+	DET_IPV4,
+	DET_IPV6,
+	DET_JWT,
+	DET_AWS_KEY_ID,
+	DET_AWS_SECRET,
+	DET_PEM,
+	DET_BUILTIN_MAX
+};
+/* Custom detector i has id DET_BUILTIN_MAX + i. */
+
+enum pii_strategy_kind {
+	STRAT_REDACT,
+	STRAT_PARTIAL,
+	STRAT_HASH,
+	STRAT_NULL,
+	STRAT_KEEP /* column rules only: leave the value alone, skip detectors */
+};
+
+struct pii_strategy {
+	int kind;
+	char *replacement; /* redact: no control chars, quotes or backslash */
+	size_t replen;
+	uint32_t keep;     /* partial: last N significant characters kept */
+	char mask_char;    /* partial: printable ASCII */
+	uint32_t hash_len; /* hash: hex digits, 8..64 */
+	char *prefix;      /* hash: put before the digest, may be "" */
+	size_t prefix_len;
+};
+
+enum pii_validator { VAL_NONE, VAL_LUHN, VAL_MOD97 };
+
+struct pii_custom {
+	char *name;
+	pcre2_code *re;
+	int validator;
+	size_t max_len;
+	struct pii_strategy strat;
+};
+
+enum pii_rule_kind { RULE_EXACT, RULE_GLOB, RULE_REGEX };
+
+struct pii_rule {
+	int kind;
+	char *name;    /* for the report */
+	char *pattern; /* exact or glob text */
+	pcre2_code *re;
+	struct pii_strategy strat;
+};
+
+#define PII_PROFILE_MAGIC 0x50494950U /* "PIIP" */
+
+struct pii_profile {
+	uint32_t magic;
+	char *name;
+	uint32_t enabled; /* bit per enum pii_det */
+	struct pii_strategy det[DET_BUILTIN_MAX];
+	struct pii_custom *custom;
+	size_t ncustom;
+	struct pii_rule *rules;
+	size_t nrules;
+	uint8_t hash_key[32];
+	int have_key;
+	size_t max_pem;  /* longest PEM block looked for */
+	size_t max_jwt;  /* longest JWT looked for */
+	size_t hold_max; /* longest tail a stream may hold back */
+	int has_null;    /* some detector's strategy is null */
+	struct pii_strategy fallback; /* redact, for null in a stream */
+	/* Pre-filter: bytes that can start (or anchor) a match.  The SIMD
+	 * loop tests the digit range and up to PII_TRIG_BYTES single bytes;
+	 * trig[] is the same set for the scalar tail. */
+	int trig_digits;
+	uint8_t trig_bytes[8];
+	uint8_t trig[256];
+};
+
+/* The plugin instance: options from the host. */
+struct pii_instance {
+	uint8_t key[64];
+	size_t keylen;
+	char default_replacement[64];
+};
+
+/* ---- scan ---- */
+
+/* Bytes of already-emitted text kept before a stream's held tail, so
+ * look-backs (word boundaries, an email's local part) see the same bytes
+ * whichever way the stream was cut.  Longer than any look-back. */
+#define PII_CTX 128
+/* A trailing run of word-like bytes is held back up to this length: it
+ * might be the start of an email, an IPv6 address, a JWT... */
+#define PII_TOKEN_MAX 320
+
+struct pii_hit {
+	size_t s, e;  /* span [s, e) in the scan buffer */
+	uint32_t det; /* enum pii_det or DET_BUILTIN_MAX + custom index */
+	size_t anchor; /* where to restart when the hit must be held back */
+};
+
+enum { PII_NONE, PII_MATCH, PII_MORE };
+
+struct pii_scan {
+	const struct pii_profile *pf;
+	const unsigned char *buf;
+	size_t lo;    /* first byte that may be read (context) */
+	size_t floor; /* first byte a match may start at */
+	size_t end;   /* end of the available bytes */
+	int final;    /* no more bytes will follow */
+	int json;     /* JSON escapes are separators and never cut */
+	int touched;  /* a detector asked for a byte at or past end */
+	pcre2_match_data *md;
+};
+
+/* Read byte i, or -1 past the end (and remember that it was asked for). */
+static inline int pii_ch(struct pii_scan *sc, size_t i)
+{
+	if (i >= sc->end) {
+		sc->touched = 1;
+		return -1;
+	}
+	return sc->buf[i];
+}
+
+/* Called for each hit, in order; non-zero stops the scan with an error. */
+typedef int (*pii_hit_cb)(void *ud, const struct pii_hit *h);
+
+/*
+ * Scan buf[floor, end).  Hits go to cb.  Returns the cut: every byte before
+ * it is final (hits delivered); bytes from it on must be scanned again with
+ * more data.  When final, the cut is end.  (size_t)-1 when cb failed.
+ */
+size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud);
+
+/* Handlers called by the scan loop for a trigger byte at p. */
+int pii_on_digit(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
+		 size_t *resume);
+int pii_on_at(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
+	      size_t *resume);
+int pii_on_colon(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
+		 size_t *resume);
+int pii_on_jwt(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
+	       size_t *resume);
+int pii_on_aws_id(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
+		  size_t *resume);
+int pii_on_underscore(struct pii_scan *sc, size_t p, struct pii_hit *h,
+		      int *n, size_t *resume);
+int pii_on_dash(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
+		size_t *resume);
+
+/* Shared character helpers. */
+int pii_is_word(int c);           /* [A-Za-z0-9_] */
+int pii_word_before(struct pii_scan *sc, size_t p);
+int pii_json_escape_ends_at(const unsigned char *b, size_t lo, size_t p);
+size_t pii_json_escape_len(const unsigned char *b, size_t p, size_t end);
+
+/* ---- validators (custom.c) ---- */
+int pii_luhn(const unsigned char *d, size_t n); /* n digits 0..9 */
+int pii_mod97(const unsigned char *s, size_t n); /* IBAN order, A-Z0-9 */
+int pii_validate(int validator, const unsigned char *s, size_t n);
+
+/* Search custom detector i from sc->floor; hit or PII_MORE at *more. */
+int pii_custom_next(struct pii_scan *sc, size_t i, struct pii_hit *h,
+		    size_t *more);
+int pii_custom_compile(struct pii_custom *c, const char *regex, int caseless,
+		       char *err, size_t errlen);
+
+/* ---- strategies (strategy.c) ---- */
+
+struct pii_out {
+	jg_mask_emit emit;
+	void *ud;
+	int json;
+};
+
+const char *pii_det_name(const struct pii_profile *pf, uint32_t det);
+const struct pii_strategy *pii_det_strategy(const struct pii_profile *pf,
+					    uint32_t det);
+/* Emit the masked form of in[0, n) (a hit or a whole value). */
+int pii_apply(const struct pii_profile *pf, const struct pii_strategy *st,
+	      uint32_t det, const unsigned char *in, size_t n,
+	      const struct pii_out *o);
+void pii_report_add(struct jg_mask_report *rep, const char *name);
+/* Emit buf[*emitted, h->s) as is, then the hit masked by st. */
+int pii_emit_hit(const struct pii_profile *pf, const unsigned char *buf,
+		 size_t *emitted, const struct pii_hit *h,
+		 const struct pii_strategy *st, const struct pii_out *o,
+		 struct jg_mask_report *rep);
+void pii_strategy_free(struct pii_strategy *st);
+
+/* ---- profiles (profile.c) ---- */
+int pii_profile_compile(const struct pii_instance *inst, const char *name,
+			const char *json, struct pii_profile **out, char *err,
+			size_t errlen);
+void pii_profile_free(struct pii_profile *pf);
+const struct pii_rule *pii_rule_find(const struct pii_profile *pf,
+				     const char *column,
+				     pcre2_match_data *md);
+
+/* ---- streams (scan.c) ---- */
+size_t pii_stream_size(const struct pii_profile *pf);
+int pii_stream_init(const struct pii_profile *pf, void *state, int carrier);
+int pii_stream_chunk(const struct pii_profile *pf, void *state,
+		     const unsigned char *in, size_t len,
+		     const struct pii_out *o, struct jg_mask_report *rep);
+
+#endif /* PII_H */

@@ -1,0 +1,422 @@
+/*
+ * The scan loop: a pre-filter finds the next byte that can start (or
+ * anchor) a match, a handler decides, and clean text costs a memory scan.
+ *
+ * Trigger bytes: a digit (card, IBAN check digits, SSN, phone, IPv4), '@'
+ * (email), ':' (IPv6), 'J' of "eyJ" (JWT), 'A' of AKIA/ASIA (AWS key id),
+ * '_' of aws_secret... (AWS secret key), '-' of "-----BEGIN" (PEM).  Each
+ * handler reads a bounded number of bytes around its trigger, so a stream
+ * never needs to hold back more than pf->hold_max bytes.
+ *
+ * Streams: the same loop runs on held-back bytes plus a new chunk with
+ * final == 0.  A handler that asks for a byte past the end makes the scan
+ * stop there (the cut), and so does a trailing run of word-like bytes that
+ * might be the start of a match seen only later.  The bytes from the cut on
+ * are scanned again with the next chunk, with PII_CTX bytes of context, so
+ * the result does not depend on where the chunks were cut.
+ */
+#include "pii.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* First trigger byte at or after p, or end. */
+static size_t next_trigger(const struct pii_profile *pf,
+			   const unsigned char *b, size_t p, size_t end)
+{
+#if defined(__SSE2__)
+	/* x + (0x80 - '0') lands digits on -128..-119 (signed): one add and
+	 * one compare find the digit range; the rest are equalities. */
+	const __m128i bias = _mm_set1_epi8((char)(0x80 - '0'));
+	const __m128i lim = _mm_set1_epi8(pf->trig_digits ? -118 : -128);
+	const __m128i k0 = _mm_set1_epi8((char)pf->trig_bytes[0]);
+	const __m128i k1 = _mm_set1_epi8((char)pf->trig_bytes[1]);
+	const __m128i k2 = _mm_set1_epi8((char)pf->trig_bytes[2]);
+	const __m128i k3 = _mm_set1_epi8((char)pf->trig_bytes[3]);
+	const __m128i k4 = _mm_set1_epi8((char)pf->trig_bytes[4]);
+	const __m128i k5 = _mm_set1_epi8((char)pf->trig_bytes[5]);
+	const __m128i k6 = _mm_set1_epi8((char)pf->trig_bytes[6]);
+
+	while (p + 16 <= end) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(b + p));
+		__m128i m = _mm_cmplt_epi8(_mm_add_epi8(x, bias), lim);
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k0));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k1));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k2));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k3));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k4));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k5));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k6));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask)
+			return p + (size_t)__builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end && !pf->trig[b[p]])
+		p++;
+	return p;
+}
+
+/* Bytes that end a trailing token: nothing is looked back across them. */
+static int token_byte(int c)
+{
+	switch (c) {
+	case ' ': case '\t': case '\r': case '\n': case '\f': case '\v':
+	case '"': case '\'': case ',': case ';': case '<': case '>':
+	case '[': case ']': case '{': case '}': case '|': case '`': case ')':
+		return 0;
+	default:
+		return c > 0x1f && c != 0x7f;
+	}
+}
+
+static size_t trailing_token(const struct pii_scan *sc)
+{
+	size_t t = sc->end;
+	size_t stop = sc->end - sc->floor > PII_TOKEN_MAX
+			      ? sc->end - PII_TOKEN_MAX
+			      : sc->floor;
+
+	while (t > stop && token_byte(sc->buf[t - 1]))
+		t--;
+	return t;
+}
+
+/* Non-zero if p is strictly inside a JSON escape; *start gets its start. */
+static int inside_escape(const struct pii_scan *sc, size_t p, size_t *start)
+{
+	for (size_t k = 1; k <= 5 && k <= p - sc->lo; k++) {
+		size_t q = p - k;
+		if (sc->buf[q] != '\\')
+			continue;
+		/* q starts an escape only if an even number of backslashes
+		 * precede it. */
+		size_t r = q, run = 0;
+		while (r > sc->lo && sc->buf[r - 1] == '\\') {
+			r--;
+			run++;
+		}
+		if (run % 2)
+			continue;
+		size_t n = pii_json_escape_len(sc->buf, q, sc->end);
+		if (q + n > p) {
+			*start = q;
+			return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* Widen a hit so it never splits a UTF-8 sequence or a JSON escape. */
+static void fix_span(struct pii_scan *sc, struct pii_hit *h)
+{
+	size_t q;
+
+	while (h->s > sc->floor && (sc->buf[h->s] & 0xc0) == 0x80)
+		h->s--;
+	for (int i = 0; i < 3; i++) {
+		int c = pii_ch(sc, h->e);
+		if (c < 0 || (c & 0xc0) != 0x80)
+			break;
+		h->e++;
+	}
+	if (!sc->json)
+		return;
+	if (inside_escape(sc, h->s, &q) && q >= sc->floor)
+		h->s = q;
+	if (h->e > h->s && inside_escape(sc, h->e, &q)) {
+		size_t n = pii_json_escape_len(sc->buf, q, sc->end);
+		if (q + n >= sc->end)
+			sc->touched = 1;
+		h->e = q + n < sc->end ? q + n : sc->end;
+	}
+}
+
+typedef int (*handler_fn)(struct pii_scan *, size_t, struct pii_hit *, int *,
+			  size_t *);
+
+static handler_fn handler_for(int c)
+{
+	if (c >= '0' && c <= '9')
+		return pii_on_digit;
+	switch (c) {
+	case '@': return pii_on_at;
+	case ':': return pii_on_colon;
+	case 'J': return pii_on_jwt;
+	case 'A': return pii_on_aws_id;
+	case '_': return pii_on_underscore;
+	case '-': return pii_on_dash;
+	default: return NULL;
+	}
+}
+
+#define MAX_CUSTOM 32
+
+struct custom_state {
+	int valid;     /* h / more are computed for the current floor */
+	int have;      /* h holds the next hit */
+	size_t more;   /* partial match start (streams), or SIZE_MAX */
+	struct pii_hit h;
+};
+
+static void custom_refresh(struct pii_scan *sc, struct custom_state *cs,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct custom_state *c = &cs[i];
+		if (c->valid && (!c->have || c->h.s >= sc->floor) &&
+		    (c->more == SIZE_MAX || c->more >= sc->floor))
+			continue;
+		c->more = SIZE_MAX;
+		c->have = pii_custom_next(sc, i, &c->h, &c->more) == PII_MATCH;
+		c->valid = 1;
+	}
+}
+
+size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
+{
+	const struct pii_profile *pf = sc->pf;
+	size_t T = sc->final ? sc->end : trailing_token(sc);
+	size_t ncust = pf->ncustom < MAX_CUSTOM ? pf->ncustom : MAX_CUSTOM;
+	struct custom_state cs[MAX_CUSTOM];
+	size_t p = sc->floor;
+	struct pii_hit hits[2];
+
+	memset(cs, 0, sizeof(cs[0]) * ncust);
+	for (;;) {
+		size_t t = next_trigger(pf, sc->buf, p, sc->end);
+		size_t cmin = SIZE_MAX, cmore = SIZE_MAX;
+		int ci = -1;
+		int n = 0, r;
+		size_t resume = t + 1;
+
+		if (ncust) {
+			custom_refresh(sc, cs, ncust);
+			for (size_t i = 0; i < ncust; i++) {
+				if (cs[i].more < cmore)
+					cmore = cs[i].more;
+				if (cs[i].have && cs[i].h.s < cmin) {
+					cmin = cs[i].h.s;
+					ci = (int)i;
+				}
+			}
+		}
+		if (cmore != SIZE_MAX && cmore <= t && cmore <= cmin)
+			return cmore < T ? cmore : T;
+		if (ci >= 0 && cmin <= t) {
+			hits[0] = cs[ci].h;
+			n = 1;
+			r = PII_MATCH;
+			sc->touched = 0;
+			fix_span(sc, &hits[0]);
+			if (!sc->final && sc->touched)
+				return hits[0].s < T ? hits[0].s : T;
+		} else {
+			if (t >= sc->end)
+				break;
+			handler_fn fn = handler_for(sc->buf[t]);
+			if (!fn) {
+				p = t + 1;
+				continue;
+			}
+			sc->touched = 0;
+			size_t cand = t;
+			r = fn(sc, t, hits, &n, &resume);
+			if (r == PII_MATCH) {
+				for (int i = 0; i < n; i++) {
+					fix_span(sc, &hits[i]);
+					if (hits[i].s < cand)
+						cand = hits[i].s;
+				}
+			} else if (r == PII_MORE) {
+				cand = resume < cand ? resume : cand;
+			}
+			if (!sc->final && (r == PII_MORE || sc->touched))
+				return cand < T ? cand : T;
+			if (r != PII_MATCH) {
+				p = resume > t ? resume : t + 1;
+				continue;
+			}
+		}
+		/* A hit reaching into the trailing token may grow with the
+		 * next chunk: hold it back whole. */
+		if (!sc->final && hits[n - 1].e > T)
+			return hits[0].s < T ? hits[0].s : T;
+		for (int i = 0; i < n; i++) {
+			if (hits[i].s < sc->floor || hits[i].e <= hits[i].s)
+				continue;
+			if (cb(ud, &hits[i]))
+				return (size_t)-1;
+			sc->floor = hits[i].e;
+		}
+		if (sc->floor > p)
+			p = sc->floor;
+		else if (ci < 0)
+			p = t + 1;
+	}
+	return sc->final ? sc->end : T;
+}
+
+/* ---- streams ---- */
+
+#define PII_STREAM_MAGIC 0x50494953U /* "PIIS" */
+
+struct pii_stream {
+	uint32_t magic;
+	int json;
+	const struct pii_profile *pf;
+	size_t ctx;  /* context bytes at buf[0, ctx) */
+	size_t hold; /* held bytes at buf[ctx, ctx + hold) */
+	size_t cap;
+	unsigned char buf[];
+};
+
+size_t pii_stream_size(const struct pii_profile *pf)
+{
+	return sizeof(struct pii_stream) + 2 * PII_CTX + 2 * pf->hold_max;
+}
+
+int pii_stream_init(const struct pii_profile *pf, void *state, int carrier)
+{
+	struct pii_stream *st = state;
+
+	memset(st, 0, sizeof(*st));
+	st->magic = PII_STREAM_MAGIC;
+	st->pf = pf;
+	st->json = carrier == JG_MASK_JSON_STRING;
+	st->cap = 2 * PII_CTX + 2 * pf->hold_max;
+	/* PCRE2's JIT reads whole words past a subject's end: keep those
+	 * bytes defined (and valgrind quiet). */
+	memset(st->buf, 0, st->cap);
+	return JG_OK;
+}
+
+struct stream_emit {
+	const struct pii_profile *pf;
+	const unsigned char *buf;
+	size_t emitted;
+	const struct pii_out *o;
+	struct jg_mask_report *rep;
+};
+
+static int stream_hit(void *ud, const struct pii_hit *h)
+{
+	struct stream_emit *se = ud;
+	const struct pii_strategy *st = pii_det_strategy(se->pf, h->det);
+
+	if (st->kind == STRAT_NULL || st->kind == STRAT_KEEP)
+		st = &se->pf->fallback; /* no value to make NULL in a stream */
+	return pii_emit_hit(se->pf, se->buf, &se->emitted, h, st, se->o,
+			    se->rep);
+}
+
+/* Scan buf[from, end) with context from lo; emit up to the cut. */
+static int stream_scan(struct pii_stream *st, const unsigned char *buf,
+		       size_t lo, size_t from, size_t end, int final,
+		       pcre2_match_data *md, const struct pii_out *o,
+		       struct jg_mask_report *rep, size_t *cut)
+{
+	struct pii_scan sc = {
+		.pf = st->pf, .buf = buf, .lo = lo, .floor = from,
+		.end = end, .final = final, .json = st->json, .md = md,
+	};
+	struct stream_emit se = {
+		.pf = st->pf, .buf = buf, .emitted = from, .o = o, .rep = rep,
+	};
+	size_t c = pii_scan_run(&sc, stream_hit, &se);
+
+	if (c == (size_t)-1)
+		return JG_ERROR;
+	if (c < se.emitted)
+		c = se.emitted;
+	if (c > se.emitted &&
+	    o->emit(o->ud, (const char *)buf + se.emitted, c - se.emitted))
+		return JG_ERROR;
+	*cut = c;
+	return JG_OK;
+}
+
+/* Keep buf[cut, end) as the held tail, with context before it. */
+static void stream_keep(struct pii_stream *st, const unsigned char *buf,
+			size_t lo, size_t cut, size_t end)
+{
+	size_t ctx = cut - lo < PII_CTX ? cut - lo : PII_CTX;
+	size_t hold = end - cut;
+
+	/* buf may be st->buf itself: memmove. */
+	memmove(st->buf, buf + cut - ctx, ctx + hold);
+	st->ctx = ctx;
+	st->hold = hold;
+}
+
+int pii_stream_chunk(const struct pii_profile *pf, void *state,
+		     const unsigned char *in, size_t len,
+		     const struct pii_out *o, struct jg_mask_report *rep)
+{
+	struct pii_stream *st = state;
+	pcre2_match_data *md = NULL;
+	size_t cut;
+	int rc = JG_ERROR;
+
+	if (!st || st->magic != PII_STREAM_MAGIC || st->pf != pf)
+		return JG_ERROR;
+	struct pii_out oj = *o;
+	oj.json = st->json;
+	o = &oj;
+	if (pf->ncustom) {
+		md = pcre2_match_data_create(1, NULL);
+		if (!md)
+			return JG_ERROR;
+	}
+	if (!in) {
+		/* Flush: what is held is final now. */
+		if (stream_scan(st, st->buf, 0, st->ctx, st->ctx + st->hold, 1,
+				md, o, rep, &cut))
+			goto out;
+		st->ctx = st->hold = 0;
+		rc = JG_OK;
+		goto out;
+	}
+
+	/* Phase 1: held tail plus the chunk's start, in the state buffer.
+	 * The copy is at least hold_max + PII_CTX bytes when the chunk is
+	 * longer, so the cut falls at least PII_CTX bytes into the chunk
+	 * and the rest can be scanned in place with its own context. */
+	size_t base = st->ctx + st->hold;
+	size_t room = st->cap - base;
+	size_t m = len < room ? len : room;
+	memcpy(st->buf + base, in, m);
+	if (stream_scan(st, st->buf, 0, st->ctx, base + m, 0, md, o, rep,
+			&cut))
+		goto out;
+	if (m == len || cut < base) {
+		if (m < len) {
+			/* Cannot happen with hold_max sized right; keep going
+			 * safely by treating the copied part as the tail. */
+			stream_keep(st, st->buf, 0, cut, base + m);
+			rc = pii_stream_chunk(pf, state, in + m, len - m, o,
+					      rep);
+			goto out;
+		}
+		stream_keep(st, st->buf, 0, cut, base + m);
+		rc = JG_OK;
+		goto out;
+	}
+	/* Phase 2: the rest of the chunk, in place. */
+	size_t k = cut - base;
+	size_t lo = k > PII_CTX ? k - PII_CTX : 0;
+	if (stream_scan(st, in, lo, k, len, 0, md, o, rep, &cut))
+		goto out;
+	lo = cut > PII_CTX ? cut - PII_CTX : 0;
+	stream_keep(st, in, lo, cut, len);
+	rc = JG_OK;
+out:
+	pcre2_match_data_free(md);
+	return rc;
+}
