@@ -94,6 +94,9 @@ wait_for_port() {
 start_bg() {
 	local name=$1
 	shift
+	# Run the program itself in the background (not a subshell around
+	# it), so the pid remembered is the one the trap kills.
+	[ "$1" = py ] && { shift; set -- "$PYTHON" "$NETUTIL" "$@"; }
 	"$@" >"$T/$name.out" 2>"$T/$name.err" &
 	_bg_pids+=($!)
 	BG_PID=$!
@@ -200,7 +203,7 @@ make_cert() {
 open_session() {
 	local name=$1
 	# bash warns when a second coproc starts; they work all the same.
-	eval "coproc $name { \"\$PYTHON\" \"\$NETUTIL\" session $2; }" 2>/dev/null
+	eval "coproc $name { exec \"\$PYTHON\" \"\$NETUTIL\" session $2; }" 2>/dev/null
 	eval "_bg_pids+=(\${${name}_PID})"
 }
 
