@@ -20,6 +20,10 @@ static const struct cli_command commands[] = {
 	{"session", "list, show and end sessions", cmd_session},
 	{"policy", "test decisions offline against a policy file",
 	 cmd_policy},
+	{"replay", "show a recorded session (timeline, json, asciicast)",
+	 cmd_replay},
+	{"audit", "search session records and verify their chains",
+	 cmd_audit},
 };
 
 static void usage(FILE *f)
