@@ -1,0 +1,5 @@
+#!/bin/sh
+# Policy decisions per second with 1,000 rules (see bench_policy.c).
+#   bench/policy/run.sh [BUILDDIR] [ITERATIONS]
+B=${1:-_build/default}
+make -C "$B" bench/policy/bench_policy >/dev/null && "$B/bench/policy/bench_policy" ${2:-2000000}
