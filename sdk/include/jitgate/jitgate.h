@@ -18,7 +18,10 @@
  *   1.0  first stable ABI: descriptor, option schema, host table, protocol,
  *        idp, mask, store and notify operation tables.
  *   1.1  host: stream_counts() appended (bytes a stream moved, for
- *        session records).
+ *        session records).  store: remove(), close_record() and
+ *        list_records() appended to struct jg_store_ops; status rules
+ *        written down (JG_DECLINED: missing document or version
+ *        conflict; a watch id of NULL means "resync").
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H
