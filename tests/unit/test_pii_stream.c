@@ -162,17 +162,13 @@ static void test_long_body(void **state)
 	}
 	in[len] = 0;
 	char *whole = mask_field(pf, NULL, NULL, JG_MASK_TEXT, in, NULL);
-	static const size_t sizes[] = {1, 5, 64, 1000, 4096, 20000, 70000,
+	static const size_t sizes[] = {3, 5, 64, 1000, 4096, 20000, 70000,
 				       299999};
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t n = len / sizes[k] + 1, m = 0;
-		if (sizes[k] == 1)
-			n = 0; /* byte by byte takes long: done below */
 		size_t *cuts = malloc((n + 1) * sizeof(*cuts));
 		for (size_t at = sizes[k]; at < len && m < n; at += sizes[k])
 			cuts[m++] = at;
-		if (sizes[k] == 1)
-			continue;
 		char *got = stream(pf, JG_MASK_TEXT, in, len, cuts, m, NULL);
 		if (strcmp(got, whole))
 			fail_msg("chunks of %zu differ", sizes[k]);

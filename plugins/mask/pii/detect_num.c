@@ -423,6 +423,17 @@ int pii_on_digit(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
 	*resume = q;
 	*n = 1;
 
+	/* Most digit runs in text are dates, times, amounts and ids: the
+	 * run's length and the bytes around it rule out every detector
+	 * before anything is parsed. */
+	size_t run = q - p;
+	int after = q < sc->end ? b[q] : -1;
+	int before = p > sc->lo ? b[p - 1] : -1;
+	int sep = after == ' ' || after == '-' || after == '.';
+	if (q < sc->end && run < 13 && !sep && after != ')' &&
+	    before != '+' && !(before >= 'A' && before <= 'Z'))
+		return PII_NONE;
+
 	if ((pf->enabled & BIT(DET_IBAN)) && p >= sc->floor + 2 &&
 	    is_upper(b[p - 1]) && is_upper(b[p - 2]) &&
 	    !pii_word_before(sc, p - 2)) {
@@ -445,13 +456,7 @@ int pii_on_digit(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
 	if (prev == '+' && !plus)
 		return PII_NONE;
 
-	/* Most digit runs in text are dates, times, amounts and ids: the
-	 * run's length and the byte after it rule out each detector before
-	 * it parses anything. */
-	size_t run = q - p;
-	int after = pii_ch(sc, q);
-	int sep = after == ' ' || after == '-' || after == '.';
-
+	after = pii_ch(sc, q);
 	if (!plus && (pf->enabled & BIT(DET_CARD)) &&
 	    (run >= 13 || (run == 4 && (after == ' ' || after == '-'))) &&
 	    card(sc, p, h))

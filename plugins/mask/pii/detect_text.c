@@ -373,6 +373,7 @@ int pii_on_underscore(struct pii_scan *sc, size_t p, struct pii_hit *h,
 		return PII_NONE;
 	}
 	int found = aws_secret_after(sc, q, h);
+	h->anchor = s; /* a stream holds the name back with the key */
 	if (sc->touched && !sc->final) {
 		*resume = s;
 		return PII_MORE;

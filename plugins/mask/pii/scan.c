@@ -24,42 +24,79 @@
 #include <emmintrin.h>
 #endif
 
-/* First trigger byte at or after p, or end. */
-static size_t next_trigger(const struct pii_profile *pf,
-			   const unsigned char *b, size_t p, size_t end)
+/*
+ * The pre-filter keeps a 64-bit mask of trigger positions for a 64-byte
+ * block, so the SIMD work is done once per block however many triggers
+ * (digits of dates, amounts, ids) a block holds.
+ */
+struct trig {
+	const struct pii_profile *pf;
+	const unsigned char *b;
+	size_t end;
+	size_t base;   /* the mask covers [base, base + 64) */
+	uint64_t mask; /* bit i: b[base + i] is a trigger */
+#if defined(__SSE2__)
+	__m128i bias, lim, k[7];
+#endif
+};
+
+static void trig_init(struct trig *t, const struct pii_profile *pf,
+		      const unsigned char *b, size_t end)
 {
+	t->pf = pf;
+	t->b = b;
+	t->end = end;
+	t->base = SIZE_MAX;
+	t->mask = 0;
 #if defined(__SSE2__)
 	/* x + (0x80 - '0') lands digits on -128..-119 (signed): one add and
 	 * one compare find the digit range; the rest are equalities. */
-	const __m128i bias = _mm_set1_epi8((char)(0x80 - '0'));
-	const __m128i lim = _mm_set1_epi8(pf->trig_digits ? -118 : -128);
-	const __m128i k0 = _mm_set1_epi8((char)pf->trig_bytes[0]);
-	const __m128i k1 = _mm_set1_epi8((char)pf->trig_bytes[1]);
-	const __m128i k2 = _mm_set1_epi8((char)pf->trig_bytes[2]);
-	const __m128i k3 = _mm_set1_epi8((char)pf->trig_bytes[3]);
-	const __m128i k4 = _mm_set1_epi8((char)pf->trig_bytes[4]);
-	const __m128i k5 = _mm_set1_epi8((char)pf->trig_bytes[5]);
-	const __m128i k6 = _mm_set1_epi8((char)pf->trig_bytes[6]);
+	t->bias = _mm_set1_epi8((char)(0x80 - '0'));
+	t->lim = _mm_set1_epi8(pf->trig_digits ? -118 : -128);
+	for (int i = 0; i < 7; i++)
+		t->k[i] = _mm_set1_epi8((char)pf->trig_bytes[i]);
+#endif
+}
 
-	while (p + 16 <= end) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(b + p));
-		__m128i m = _mm_cmplt_epi8(_mm_add_epi8(x, bias), lim);
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k0));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k1));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k2));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k3));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k4));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k5));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(x, k6));
-		unsigned mask = (unsigned)_mm_movemask_epi8(m);
-		if (mask)
-			return p + (size_t)__builtin_ctz(mask);
-		p += 16;
+static uint64_t trig_block(const struct trig *t, size_t base)
+{
+	uint64_t m = 0;
+	size_t i = 0;
+
+#if defined(__SSE2__)
+	for (; i < 64 && base + i + 16 <= t->end; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(t->b + base + i));
+		__m128i v = _mm_cmplt_epi8(_mm_add_epi8(x, t->bias), t->lim);
+		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[0]));
+		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[1]));
+		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[2]));
+		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[3]));
+		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[4]));
+		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[5]));
+		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[6]));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << i;
 	}
 #endif
-	while (p < end && !pf->trig[b[p]])
-		p++;
-	return p;
+	for (; i < 64 && base + i < t->end; i++)
+		if (t->pf->trig[t->b[base + i]])
+			m |= 1ULL << i;
+	return m;
+}
+
+/* First trigger byte at or after p, or end. */
+static size_t next_trigger(struct trig *t, size_t p)
+{
+	while (p < t->end) {
+		if (p < t->base || p >= t->base + 64) {
+			t->base = p;
+			t->mask = trig_block(t, p);
+		}
+		uint64_t m = t->mask & (~0ULL << (p - t->base));
+		if (m)
+			return t->base + (size_t)__builtin_ctzll(m);
+		p = t->base + 64;
+	}
+	return t->end;
 }
 
 /* Bytes that end a trailing token: nothing is looked back across them. */
@@ -187,14 +224,16 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 	struct custom_state cs[MAX_CUSTOM];
 	size_t p = sc->floor;
 	struct pii_hit hits[2];
+	struct trig tr;
 
+	trig_init(&tr, pf, sc->buf, sc->end);
 	memset(cs, 0, sizeof(cs[0]) * ncust);
 	for (;;) {
-		size_t t = next_trigger(pf, sc->buf, p, sc->end);
+		size_t t = next_trigger(&tr, p);
 		size_t cmin = SIZE_MAX, cmore = SIZE_MAX;
 		int ci = -1;
 		int n = 0, r;
-		size_t resume = t + 1;
+		size_t resume = t + 1, cand = t;
 
 		if (ncust) {
 			custom_refresh(sc, cs, ncust);
@@ -211,6 +250,7 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 			return cmore < T ? cmore : T;
 		if (ci >= 0 && cmin <= t) {
 			hits[0] = cs[ci].h;
+			cand = hits[0].s;
 			n = 1;
 			r = PII_MATCH;
 			sc->touched = 0;
@@ -226,13 +266,16 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 				continue;
 			}
 			sc->touched = 0;
-			size_t cand = t;
+			hits[0].anchor = hits[1].anchor = SIZE_MAX;
 			r = fn(sc, t, hits, &n, &resume);
 			if (r == PII_MATCH) {
 				for (int i = 0; i < n; i++) {
 					fix_span(sc, &hits[i]);
 					if (hits[i].s < cand)
 						cand = hits[i].s;
+					/* context a hit was found from */
+					if (hits[i].anchor < cand)
+						cand = hits[i].anchor;
 				}
 			} else if (r == PII_MORE) {
 				cand = resume < cand ? resume : cand;
@@ -247,7 +290,7 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 		/* A hit reaching into the trailing token may grow with the
 		 * next chunk: hold it back whole. */
 		if (!sc->final && hits[n - 1].e > T)
-			return hits[0].s < T ? hits[0].s : T;
+			return cand < T ? cand : T;
 		for (int i = 0; i < n; i++) {
 			if (hits[i].s < sc->floor || hits[i].e <= hits[i].s)
 				continue;
