@@ -11,6 +11,7 @@
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "optdoc.h"
 #include "runtime.h"
 #include "session.h"
 #include "tls.h"
@@ -39,12 +40,15 @@ static int draining, sessions_ended;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: jitgated -c FILE [--check-config] [--list-plugins]\n"
+		"usage: jitgated -c FILE [--check-config | --list-plugins | "
+		"--dump-options]\n"
 		"       jitgated --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (JSON)\n"
 		"  -t, --check-config  validate the configuration and exit\n"
 		"  -l, --list-plugins  list the plugins the config loads\n"
+		"  -D, --dump-options  print the options of the plugins the "
+		"config loads (markdown)\n"
 		"  -V, --version       print version and ABI, then exit\n"
 		"  -h, --help          this text\n");
 }
@@ -167,7 +171,8 @@ static int check_config(void)
 	return 0;
 }
 
-static int list_plugins(void)
+/* --list-plugins, or with dump --dump-options (core/optdoc.c). */
+static int list_plugins(int dump)
 {
 	char err[1024] = "";
 	struct jg_conf *c = conf_load(config_path, err, sizeof(err));
@@ -183,7 +188,10 @@ static int list_plugins(void)
 		conf_unref(c);
 		return 1;
 	}
-	loader_print_list(r, stdout);
+	if (dump)
+		optdoc_print(r, stdout);
+	else
+		loader_print_list(r, stdout);
 	conf_unref(c);
 	return 0;
 }
@@ -252,13 +260,14 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", no_argument, NULL, 't'},
 		{"list-plugins", no_argument, NULL, 'l'},
+		{"dump-options", no_argument, NULL, 'D'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int ch, check = 0, list = 0, rc;
+	int ch, check = 0, list = 0, dump = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:tlVh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tlDVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'V':
 			printf("jitgated %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
@@ -276,6 +285,9 @@ int main(int argc, char **argv)
 		case 'l':
 			list = 1;
 			break;
+		case 'D':
+			dump = 1;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -289,8 +301,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jitgated: cannot initialise GnuTLS\n");
 		return 1;
 	}
-	if (list)
-		rc = list_plugins();
+	if (list || dump)
+		rc = list_plugins(dump);
 	else if (check)
 		rc = check_config();
 	else
