@@ -15,11 +15,6 @@
 /* core_authenticate, core_session_subject, core_decide: core/auth.c;
  * core_review_hold: core/review_hold.c */
 
-int core_mask_value(struct jg_session *s, const char *column, const char *in,
-		    size_t len, const char **out, size_t *outlen,
-		    int *changed)
-{
-	return JG_ERROR; /* masking is not configured: do not send */
-}
+/* core_mask_value: core/maskcore.c */
 
 /* core_record: core/record.c (fails closed until recording is configured) */

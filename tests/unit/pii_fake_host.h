@@ -91,6 +91,23 @@ static inline void *test_instance(void)
 	return inst;
 }
 
+/* The tests' plugin instance, and cmocka group fixtures for it. */
+static void *inst;
+
+static inline int inst_setup(void **state)
+{
+	(void)state;
+	inst = test_instance();
+	return 0;
+}
+
+static inline int inst_teardown(void **state)
+{
+	(void)state;
+	jg_plugin.fini(inst);
+	return 0;
+}
+
 static inline void *compile_or_die(void *inst, const char *json)
 {
 	void *pf = NULL;

@@ -5,7 +5,6 @@
  */
 #include "pii_fake_host.h"
 
-static void *inst;
 static void *pf; /* all built-ins, redact as "#" */
 
 static int setup(void **state)

@@ -5,21 +5,6 @@
  */
 #include "pii_fake_host.h"
 
-static void *inst;
-
-static int setup(void **state)
-{
-	(void)state;
-	inst = test_instance();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	jg_plugin.fini(inst);
-	return 0;
-}
 
 #define assert_field(pf, col, type, carrier, in, want)                        \
 	do {                                                                  \
@@ -403,5 +388,5 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_report_overflow),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, inst_setup, inst_teardown);
 }

@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 
-static void *inst;
 static void *pf;
 
 static const char *const samples[] = {

@@ -1,0 +1,262 @@
+/*
+ * Masking profiles from the "masking" section, compiled at config load
+ * (so a bad profile stops the load, not a query), and core_mask_value:
+ * the host service a protocol plugin calls for every value it returns.
+ * Everything fails closed: no profile, no plugin, an error from it, and
+ * the value is not sent.
+ */
+#include "config.h"
+#include "maskcore.h"
+#include "services.h"
+#include "session.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mc_profile {
+	char *name;
+	void *compiled;
+};
+
+struct maskcore {
+	const struct jg_mask_ops *ops;
+	struct mc_profile *profiles;
+	size_t n;
+};
+
+void maskcore_free(struct maskcore *mc)
+{
+	if (!mc)
+		return;
+	for (size_t i = 0; i < mc->n; i++) {
+		if (mc->profiles[i].compiled)
+			mc->ops->profile_free(mc->profiles[i].compiled);
+		free(mc->profiles[i].name);
+	}
+	free(mc->profiles);
+	free(mc);
+}
+
+static int check_section(const struct json_object *m, char *err,
+			 size_t errlen)
+{
+	json_object *x;
+
+	if (!json_object_is_type(m, json_type_object)) {
+		snprintf(err, errlen, "masking: must be an object");
+		return -1;
+	}
+	json_object_object_foreach((json_object *)m, k, v)
+	{
+		if (strcmp(k, "plugin") && strcmp(k, "options") &&
+		    strcmp(k, "profiles")) {
+			snprintf(err, errlen, "masking: unknown key \"%s\"", k);
+			return -1;
+		}
+		(void)v;
+	}
+	if (json_object_object_get_ex(m, "profiles", &x) &&
+	    !json_object_is_type(x, json_type_object)) {
+		snprintf(err, errlen,
+			 "masking.profiles: must be an object of profiles");
+		return -1;
+	}
+	return 0;
+}
+
+int maskcore_load(struct maskcore **out, const struct jg_mask_ops *ops,
+		  void *instance, const struct json_object *masking, char *err,
+		  size_t errlen)
+{
+	struct maskcore *mc = calloc(1, sizeof(*mc));
+	json_object *profiles = NULL;
+
+	*out = NULL;
+	if (!mc) {
+		snprintf(err, errlen, "masking: out of memory");
+		return JG_ERROR;
+	}
+	mc->ops = ops;
+	if (masking && check_section(masking, err, errlen))
+		goto fail;
+	if (masking)
+		json_object_object_get_ex(masking, "profiles", &profiles);
+	if (profiles && json_object_object_length(profiles) && !ops) {
+		snprintf(err, errlen,
+			 "masking.plugin: profiles need a masking plugin");
+		goto fail;
+	}
+	if (profiles) {
+		size_t n = (size_t)json_object_object_length(profiles);
+		mc->profiles = calloc(n ? n : 1, sizeof(*mc->profiles));
+		if (!mc->profiles) {
+			snprintf(err, errlen, "masking: out of memory");
+			goto fail;
+		}
+		json_object_object_foreach(profiles, name, def)
+		{
+			struct mc_profile *p = &mc->profiles[mc->n];
+			char perr[256] = "";
+			if (!json_object_is_type(def, json_type_object)) {
+				snprintf(err, errlen,
+					 "masking.profiles.%s: must be an "
+					 "object",
+					 name);
+				goto fail;
+			}
+			if (!(p->name = strdup(name))) {
+				snprintf(err, errlen, "masking: out of memory");
+				goto fail;
+			}
+			mc->n++;
+			if (ops->profile_compile(
+				    instance, name,
+				    json_object_to_json_string_ext(
+					    def, JSON_C_TO_STRING_PLAIN),
+				    &p->compiled, perr,
+				    sizeof(perr)) != JG_OK) {
+				p->compiled = NULL;
+				snprintf(err, errlen, "masking.profiles.%s: %s",
+					 name, perr);
+				goto fail;
+			}
+		}
+	}
+	*out = mc;
+	return JG_OK;
+fail:
+	maskcore_free(mc);
+	return JG_ERROR;
+}
+
+static const struct mc_profile *find(const struct maskcore *mc,
+				     const char *name)
+{
+	for (size_t i = 0; mc && name && i < mc->n; i++)
+		if (!strcmp(mc->profiles[i].name, name))
+			return &mc->profiles[i];
+	return NULL;
+}
+
+int maskcore_has_profile(const struct maskcore *mc, const char *name)
+{
+	return find(mc, name) != NULL;
+}
+
+struct collect {
+	char *b;
+	size_t n, cap;
+};
+
+static int collect(void *ud, const char *d, size_t n)
+{
+	struct collect *c = ud;
+
+	if (n > SIZE_MAX / 2 - c->n)
+		return -1;
+	if (c->n + n > c->cap) {
+		size_t cap = (c->n + n) * 2 + 64;
+		char *b = realloc(c->b, cap);
+		if (!b)
+			return -1;
+		c->b = b;
+		c->cap = cap;
+	}
+	memcpy(c->b + c->n, d, n);
+	c->n += n;
+	return 0;
+}
+
+int maskcore_value(const struct maskcore *mc, const char *profile,
+		   const struct jg_mask_field *field, const char *in,
+		   size_t len, maskcore_alloc alloc, void *alloc_ud,
+		   const char **out, size_t *outlen, int *changed,
+		   struct jg_mask_report *rep)
+{
+	const struct mc_profile *p = find(mc, profile);
+	struct collect c = {NULL, 0, 0};
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	*changed = 0;
+	if (!p || !p->compiled)
+		return JG_ERROR;
+	rc = mc->ops->mask_value(p->compiled, field, in, len, collect, &c,
+				 rep);
+	switch (rc) {
+	case JG_DECLINED:
+		free(c.b);
+		*out = in;
+		*outlen = len;
+		return JG_OK;
+	case JG_MASK_NULL:
+		free(c.b);
+		*changed = 1;
+		return JG_MASK_NULL;
+	case JG_OK:
+		break;
+	default:
+		free(c.b);
+		return JG_ERROR;
+	}
+	if (alloc) {
+		char *m = alloc(alloc_ud, c.n ? c.n : 1);
+		if (!m) {
+			free(c.b);
+			return JG_ERROR;
+		}
+		if (c.n)
+			memcpy(m, c.b, c.n);
+		free(c.b);
+		c.b = m;
+	} else if (!c.b && !(c.b = malloc(1))) {
+		return JG_ERROR;
+	}
+	*out = c.b;
+	*outlen = c.n;
+	*changed = 1;
+	return JG_OK;
+}
+
+static maskcore_lookup lookup_fn;
+
+void maskcore_set_lookup(maskcore_lookup fn)
+{
+	lookup_fn = fn;
+}
+
+static void *session_mem(void *ud, size_t n)
+{
+	return session_alloc(ud, n);
+}
+
+/*
+ * The host service.  No profile in the session's last decision: nothing
+ * to mask.  A profile that cannot be applied: fail closed.  A value that
+ * must become NULL comes back as JG_MASK_NULL with *changed set; a plugin
+ * that does not know that code treats it as an error and sends nothing.
+ */
+int core_mask_value(struct jg_session *s, const char *column, const char *in,
+		    size_t len, const char **out, size_t *outlen,
+		    int *changed)
+{
+	struct jg_mask_field f = {column, NULL, JG_MASK_TEXT};
+	const struct maskcore *mc;
+
+	if (!s || !out || !outlen || !changed || (!in && len))
+		return JG_ERROR;
+	if (!s->mask_profile[0]) {
+		*out = in;
+		*outlen = len;
+		*changed = 0;
+		return JG_OK;
+	}
+	mc = lookup_fn ? lookup_fn(s) : NULL;
+	if (!mc)
+		return JG_ERROR;
+	return maskcore_value(mc, s->mask_profile, &f, in ? in : "", len,
+			      session_mem, s, out, outlen, changed, NULL);
+}
