@@ -302,7 +302,9 @@ struct jg_host {
 	 * "schema.table.column" or a key name, may be NULL.  On JG_OK,
 	 * *out/*outlen is the value to send (session memory, or in itself
 	 * when nothing changed) and *changed says whether it differs.
-	 * JG_ERROR: the value must not be sent (fail closed).
+	 * JG_MASK_NULL (mask.h): the value must be sent as NULL (its type
+	 * cannot carry a replacement).  Any other status, JG_ERROR among
+	 * them: the value must not be sent (fail closed).
 	 */
 	int (*mask_value)(struct jg_session *s, const char *column,
 			  const char *in, size_t len, const char **out,

@@ -21,7 +21,10 @@
  *        session records).  store: remove(), close_record() and
  *        list_records() appended to struct jg_store_ops; status rules
  *        written down (JG_DECLINED: missing document or version
- *        conflict; a watch id of NULL means "resync").
+ *        conflict; a watch id of NULL means "resync").  mask: struct
+ *        jg_mask_field (column, type, carrier) passed to mask_value(),
+ *        JG_MASK_NULL status, report flags, stream_init() op; host
+ *        mask_value() may return JG_MASK_NULL.
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H
