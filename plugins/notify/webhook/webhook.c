@@ -264,6 +264,8 @@ static void webhook_notify(void *inst, const char *event, const char *json)
 	unsigned char rnd[8];
 	size_t i;
 
+	if (!event || !json)
+		return;
 	for (i = 0; i < NEVENTS && strcmp(event, event_names[i]); i++)
 		;
 	if (i == NEVENTS || !(w->events & (1u << i)))
