@@ -300,7 +300,7 @@ struct jg_host {
 	/**
 	 * Mask one value under the session's masking profile.  column is
 	 * "schema.table.column" or a key name, may be NULL.  On JG_OK,
-	 * *out/*outlen is the value to send (session memory, or in itself
+	 * *out and *outlen is the value to send (session memory, or in itself
 	 * when nothing changed) and *changed says whether it differs.
 	 * JG_MASK_NULL (mask.h): the value must be sent as NULL (its type
 	 * cannot carry a replacement).  Any other status, JG_ERROR among
