@@ -11,6 +11,7 @@
 #include "pg_session.h"
 
 struct fh fh;
+const char *fh_next_allow_parameters;
 extern const struct jg_plugin jg_plugin;
 
 static void buf_add(struct fh_buf *b, const void *p, size_t n)
@@ -77,6 +78,19 @@ static const char *fh_cfg_secret(const struct jg_config *c, const char *key,
 
 	*len = v ? strlen(v) : 0;
 	return v;
+}
+
+static size_t fh_cfg_list_len(const struct jg_config *c, const char *key)
+{
+	const char *v = cfg_lookup(c, key);
+
+	return v ? 1 : 0; /* one-item lists are enough for the tests */
+}
+
+static const char *fh_cfg_list_item(const struct jg_config *c,
+				    const char *key, size_t i)
+{
+	return cfg_lookup(c, key);
 }
 
 static const char *fh_cfg_where(const struct jg_config *c, const char *key)
@@ -177,6 +191,10 @@ static void fh_stream_read_enable(struct jg_stream *st, int on)
 static int fh_stream_starttls(struct jg_stream *st,
 			      const struct jg_tls_client *tls)
 {
+	/* like the core: no TLS without a certificate, and never with
+	 * unread plain bytes in the input */
+	if (fh.no_tls || st->in.len)
+		return JG_ERROR;
 	st->starttls_calls++;
 	return JG_OK;
 }
@@ -322,6 +340,8 @@ void fh_setup(void)
 	fh.host.cfg_int = fh_cfg_int;
 	fh.host.cfg_secret = fh_cfg_secret;
 	fh.host.cfg_where = fh_cfg_where;
+	fh.host.cfg_list_len = fh_cfg_list_len;
+	fh.host.cfg_list_item = fh_cfg_list_item;
 	fh.host.session_loop = fh_session_loop;
 	fh.host.loop_post = fh_loop_post;
 	fh.host.session_id = fh_session_id;
@@ -359,6 +379,11 @@ void fh_setup(void)
 	fh.conn.vals[3] = "disable";
 	fh.conn.keys[4] = "database";
 	fh.conn.vals[4] = "appdb";
+	if (fh_next_allow_parameters) {
+		fh.listener.keys[0] = "allow_parameters";
+		fh.listener.vals[0] = fh_next_allow_parameters;
+		fh_next_allow_parameters = NULL;
+	}
 	if (jg_plugin.init(&fh.host, &fh.listener, &fh.instance, err,
 			   sizeof(err)) != JG_OK)
 		abort();

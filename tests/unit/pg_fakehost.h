@@ -68,9 +68,12 @@ struct fh {
 	void *review_ud;
 	int review_fail;
 	int closed_called;
+	int no_tls; /* the listener has no certificate */
 };
 
 extern struct fh fh;
+/* allow_parameters for the next fh_setup() (one item), then cleared. */
+extern const char *fh_next_allow_parameters;
 
 /* Reset and open a session on the plugin (loopback plain text). */
 void fh_setup(void);

@@ -102,9 +102,9 @@ static void test_tables_and_functions(void **state)
 	    PG_CLASS_READ);
 	st = &c.stmts[0];
 	assert_true(has(st->tables, st->ntables, "a.t1"));
-	assert_true(has(st->tables, st->ntables, "t2"));
-	assert_true(has(st->tables, st->ntables, "t3"));
-	assert_false(has(st->tables, st->ntables, "x")); /* a CTE name */
+	assert_true(has(st->tables, st->ntables, "public.t2"));
+	assert_true(has(st->tables, st->ntables, "public.t3"));
+	assert_false(has(st->tables, st->ntables, "public.x")); /* a CTE name */
 	assert_true(has(st->functions, st->nfunctions, "f"));
 	assert_true(has(st->functions, st->nfunctions, "pg_catalog.now"));
 	done();
@@ -140,7 +140,7 @@ static void test_flags(void **state)
 	    PG_CLASS_WRITE);
 	assert_true(c.stmts[0].flags & PG_FLAG_MODIFYING_CTE);
 	assert_true(c.stmts[0].flags & PG_FLAG_DELETE_NO_WHERE);
-	assert_true(has(c.stmts[0].tables, c.stmts[0].ntables, "t"));
+	assert_true(has(c.stmts[0].tables, c.stmts[0].ntables, "public.t"));
 	done();
 	one("EXPLAIN ANALYZE UPDATE t SET a = 2", PG_CLASS_WRITE);
 	assert_true(c.stmts[0].flags & PG_FLAG_EXPLAIN_ANALYZE);
@@ -159,8 +159,48 @@ static void test_flags(void **state)
 	one("SELECT * FROM t FOR UPDATE", PG_CLASS_READ);
 	assert_true(c.stmts[0].flags & PG_FLAG_LOCKING);
 	done();
+	one("TRUNCATE t", PG_CLASS_WRITE);
+	assert_int_equal(c.stmts[0].kind, PG_KIND_DELETE);
+	assert_true(c.stmts[0].flags & PG_FLAG_WRITES);
+	done();
 	assert_string_equal(pg_flag_name(0), "delete_without_where");
 	assert_string_equal(pg_flag_name(2), "modifying_cte");
+}
+
+/* The docs/policy.md "class" vocabulary. */
+static void test_kinds(void **state)
+{
+	static const struct {
+		const char *sql;
+		const char *kind;
+	} cases[] = {
+		{"SELECT 1", "select"},
+		{"INSERT INTO t VALUES (1)", "insert"},
+		{"UPDATE t SET a = 1", "update"},
+		{"DELETE FROM t", "delete"},
+		{"CREATE TABLE x (a int)", "ddl"},
+		{"GRANT SELECT ON t TO bob", "dcl"},
+		{"COPY t TO STDOUT", "copy"},
+		{"SHOW work_mem", "show"},
+		{"EXPLAIN SELECT 1", "explain"},
+		{"EXPLAIN ANALYZE DELETE FROM t", "delete"},
+		{"PREPARE q AS UPDATE t SET a = 1", "update"},
+		{"SET work_mem = '1MB'", "set"},
+		{"BEGIN", "transaction"},
+		{"CALL p()", "call"},
+		{"SELECT 1 INTO z", "ddl"},
+		{"DO $$ BEGIN END $$", "other"},
+		{"VACUUM", "other"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		assert_int_equal(pg_classify(cases[i].sql, &c), 0);
+		if (strcmp(pg_kind_name(c.stmts[0].kind), cases[i].kind))
+			fail_msg("%s: %s, want %s", cases[i].sql,
+				 pg_kind_name(c.stmts[0].kind), cases[i].kind);
+		done();
+	}
 }
 
 static void test_multi_statement(void **state)
@@ -217,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_tables_and_functions),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_multi_statement),
 		cmocka_unit_test(test_unparsable),
 	};

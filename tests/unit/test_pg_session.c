@@ -174,6 +174,18 @@ static void test_tls_required_off_loopback(void **state)
 	n = fh_client_take(cbuf, sizeof(cbuf));
 	assert_int_equal(cbuf[0], 'R'); /* asks for the password */
 	assert_false(fh.sess.ended);
+	fh_teardown();
+	fh_setup();
+	/* a listener without a certificate answers N, and the client may
+	 * go on in plain text on loopback */
+	fh.no_tls = 1;
+	fh_client_send(ssl, 8);
+	n = fh_client_take(cbuf, sizeof(cbuf));
+	assert_int_equal(n, 1);
+	assert_int_equal(cbuf[0], 'N');
+	fh_client_send(m, sl);
+	n = fh_client_take(cbuf, sizeof(cbuf));
+	assert_int_equal(cbuf[0], 'R');
 }
 
 static void deny_drop(const struct jg_action *a, struct jg_decision *d)
@@ -195,7 +207,8 @@ static void test_query_forwarded(void **state)
 	n = fh_up_take(ubuf, sizeof(ubuf));
 	assert_int_equal(n, q);
 	assert_memory_equal(ubuf, m, q);
-	assert_non_null(strstr(fh.last_attrs, "class=read"));
+	assert_non_null(strstr(fh.last_attrs, "class=select"));
+	assert_non_null(strstr(fh.last_attrs, "category=read"));
 }
 
 /* What upstream PostgreSQL answers to the gateway's stand-in text. */
@@ -548,6 +561,21 @@ static void test_policy_parameter_refused(void **state)
 		'o', 'p', 't', 'i', 'o', 'n', 's', 0, '-', 'c', 'x', '=', 'y',
 		0, 0};
 
+	/* not listed in allow_parameters: refused whatever policy says */
+	memcpy(m, sp, sizeof(sp));
+	m[3] = sizeof(sp);
+	fh_client_send(m, sizeof(sp));
+	fh_client_take(NULL, 0);
+	n = fh_msg(m, 'p', "grant-ok", 9);
+	fh_client_send(m, n);
+	n = fh_client_take(cbuf, sizeof(cbuf));
+	assert_string_equal(err_field(cbuf, n, 'C'), "42501");
+	assert_non_null(strstr(err_field(cbuf, n, 'M'), "options"));
+	assert_null(fh.sess.up);
+	fh_teardown();
+	/* listed, and policy denies the connect: refused naming the rule */
+	fh_next_allow_parameters = "options";
+	fh_setup();
 	fh.policy = deny_options;
 	memcpy(m, sp, sizeof(sp));
 	m[3] = sizeof(sp);
@@ -558,6 +586,8 @@ static void test_policy_parameter_refused(void **state)
 	n = fh_client_take(cbuf, sizeof(cbuf));
 	assert_string_equal(err_field(cbuf, n, 'C'), "42501");
 	assert_non_null(strstr(err_field(cbuf, n, 'M'), "no-options"));
+	assert_non_null(strstr(fh.last_attrs, "sensitive=options"));
+	assert_non_null(strstr(fh.last_attrs, "options=-cx=y"));
 	assert_null(fh.sess.up);
 }
 

@@ -27,7 +27,25 @@ static const char *const flag_names[PG_NFLAGS] = {
 	"delete_without_where", "update_without_where", "modifying_cte",
 	"explain_analyze", "explain", "select_into", "locking", "copy_in",
 	"copy_out", "program", "truncate", "set_role", "prepare", "binary",
+	"writes", "dynamic", "server_file",
 };
+
+static const char *const kind_names[] = {
+	[PG_KIND_SELECT] = "select", [PG_KIND_INSERT] = "insert",
+	[PG_KIND_UPDATE] = "update", [PG_KIND_DELETE] = "delete",
+	[PG_KIND_DDL] = "ddl",       [PG_KIND_DCL] = "dcl",
+	[PG_KIND_COPY] = "copy",     [PG_KIND_SHOW] = "show",
+	[PG_KIND_EXPLAIN] = "explain", [PG_KIND_SET] = "set",
+	[PG_KIND_TRANSACTION] = "transaction", [PG_KIND_CALL] = "call",
+	[PG_KIND_OTHER] = "other",
+};
+
+const char *pg_kind_name(int kind)
+{
+	if (kind < 0 || (size_t)kind >= sizeof(kind_names) / sizeof(*kind_names))
+		return "other";
+	return kind_names[kind];
+}
 
 const char *pg_class_name(int cls)
 {
@@ -170,12 +188,10 @@ static char *rangevar_name(json_object *rv)
 
 	if (!rel)
 		return NULL;
-	if (sch) {
-		if (asprintf(&s, "%s.%s", sch, rel) < 0)
-			return NULL;
-		return s;
-	}
-	return strdup(rel);
+	/* "\1name" marks an unqualified name until CTE names are known */
+	if (asprintf(&s, "%s%s%s", sch ? sch : "\1", sch ? "." : "", rel) < 0)
+		return NULL;
+	return s;
 }
 
 static int is_modifying(const char *type)
@@ -237,25 +253,48 @@ static void walk_node(struct walk *w, const char *key, json_object *o)
 	walk_object(w, o);
 }
 
-/* Remove table names that are really CTE names of this statement. */
-static void drop_cte_tables(struct walk *w)
+/* Unqualified names that are CTE names of this statement are dropped;
+ * the others get "public." (see pg_classify.h). */
+static void qualify_tables(struct walk *w)
 {
 	size_t i, j, k;
+	int cte;
+	char *q;
 
-	for (i = 0; i < w->nctes; i++) {
-		for (j = 0; j < w->st->ntables;) {
-			if (strcmp(w->st->tables[j], w->ctes[i]) == 0) {
-				free(w->st->tables[j]);
-				for (k = j + 1; k < w->st->ntables; k++)
-					w->st->tables[k - 1] = w->st->tables[k];
-				w->st->ntables--;
+	for (j = 0; j < w->st->ntables;) {
+		if (w->st->tables[j][0] != '\1') {
+			j++;
+			continue;
+		}
+		cte = 0;
+		for (i = 0; i < w->nctes; i++)
+			if (strcmp(w->st->tables[j] + 1, w->ctes[i]) == 0)
+				cte = 1;
+		q = NULL;
+		if (!cte && asprintf(&q, "public.%s", w->st->tables[j] + 1) < 0)
+			q = NULL;
+		free(w->st->tables[j]);
+		if (q) {
+			w->st->tables[j++] = q;
+			continue;
+		}
+		for (k = j + 1; k < w->st->ntables; k++)
+			w->st->tables[k - 1] = w->st->tables[k];
+		w->st->ntables--;
+	}
+	for (i = 0; i < w->nctes; i++)
+		free(w->ctes[i]);
+	w->nctes = 0;
+	/* a name seen both ways ("t" and "public.t") is kept once */
+	for (j = 0; j < w->st->ntables; j++)
+		for (k = j + 1; k < w->st->ntables;) {
+			if (strcmp(w->st->tables[j], w->st->tables[k]) == 0) {
+				free(w->st->tables[k]);
+				w->st->tables[k] = w->st->tables[--w->st->ntables];
 			} else {
-				j++;
+				k++;
 			}
 		}
-		free(w->ctes[i]);
-	}
-	w->nctes = 0;
 }
 
 static int defelem_is(json_object *opts, const char *name, const char **arg)
@@ -322,7 +361,62 @@ static int class_of_copy(struct pg_stmt *st, json_object *node)
 	return PG_CLASS_COPY;
 }
 
+/* The policy.md statement kind of a concrete (unwrapped) node. */
+static int kind_of(const char *type, int cls)
+{
+	static const struct {
+		const char *type;
+		int kind;
+	} map[] = {
+		{"SelectStmt", PG_KIND_SELECT},  {"InsertStmt", PG_KIND_INSERT},
+		{"UpdateStmt", PG_KIND_UPDATE},  {"MergeStmt", PG_KIND_UPDATE},
+		{"DeleteStmt", PG_KIND_DELETE},  {"TruncateStmt", PG_KIND_DELETE},
+		{"CopyStmt", PG_KIND_COPY},      {"VariableShowStmt", PG_KIND_SHOW},
+		{"ExplainStmt", PG_KIND_EXPLAIN}, {"VariableSetStmt", PG_KIND_SET},
+		{"TransactionStmt", PG_KIND_TRANSACTION},
+		{"CallStmt", PG_KIND_CALL},      {"CreateFunctionStmt", PG_KIND_DDL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(*map); i++)
+		if (strcmp(map[i].type, type) == 0)
+			return map[i].kind;
+	if (cls == PG_CLASS_DDL)
+		return PG_KIND_DDL;
+	if (cls == PG_CLASS_DCL)
+		return PG_KIND_DCL;
+	return PG_KIND_OTHER;
+}
+
+static int class_of_node(struct pg_stmt *st, const char *type,
+			 json_object *node);
+
 static int class_of(struct pg_stmt *st, const char *type, json_object *node)
+{
+	int cls = class_of_node(st, type, node);
+
+	/* wrappers (EXPLAIN ANALYZE, PREPARE, DECLARE) set the kind of what
+	 * they wrap first; a kind already set by the inner node stays */
+	if (!st->kind_set) {
+		st->kind = (st->flags & PG_FLAG_SELECT_INTO) ? PG_KIND_DDL
+							       : kind_of(type, cls);
+		st->kind_set = 1;
+	}
+	if (cls == PG_CLASS_WRITE || (st->flags & PG_FLAG_SELECT_INTO))
+		st->flags |= PG_FLAG_WRITES;
+	if (cls == PG_CLASS_DYNAMIC)
+		st->flags |= PG_FLAG_DYNAMIC;
+	if (cls == PG_CLASS_COPY || cls == PG_CLASS_COPY_SERVER) {
+		if (st->flags & PG_FLAG_COPY_IN)
+			st->flags |= PG_FLAG_WRITES;
+		if (cls == PG_CLASS_COPY_SERVER)
+			st->flags |= PG_FLAG_SERVER_FILE;
+	}
+	return cls;
+}
+
+static int class_of_node(struct pg_stmt *st, const char *type,
+			 json_object *node)
 {
 	const char *arg = NULL, *name;
 
@@ -437,10 +531,13 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 	if (strcmp(type, "DropStmt") == 0)
 		drop_objects(&w, node);
 	walk_node(&w, NULL, wrap);
-	drop_cte_tables(&w);
+	qualify_tables(&w);
 	/* A CTE that changes rows makes the whole statement a write. */
-	if ((st->flags & PG_FLAG_MODIFYING_CTE) && st->cls == PG_CLASS_READ)
-		st->cls = PG_CLASS_WRITE;
+	if (st->flags & PG_FLAG_MODIFYING_CTE) {
+		st->flags |= PG_FLAG_WRITES;
+		if (st->cls == PG_CLASS_READ)
+			st->cls = PG_CLASS_WRITE;
+	}
 	return 0;
 }
 

@@ -36,17 +36,34 @@ enum pg_class {
 #define PG_FLAG_SET_ROLE (1u << 11)
 #define PG_FLAG_PREPARE (1u << 12)
 #define PG_FLAG_BINARY (1u << 13)
-#define PG_NFLAGS 14
+#define PG_FLAG_WRITES (1u << 14)
+#define PG_FLAG_DYNAMIC (1u << 15)
+#define PG_FLAG_SERVER_FILE (1u << 16)
+#define PG_NFLAGS 17
+
+/*
+ * The statement kinds of docs/policy.md (attribute "class"); enum
+ * pg_class above is the coarser grouping (attribute "category").
+ */
+enum pg_kind {
+	PG_KIND_SELECT = 0, PG_KIND_INSERT, PG_KIND_UPDATE, PG_KIND_DELETE,
+	PG_KIND_DDL, PG_KIND_DCL, PG_KIND_COPY, PG_KIND_SHOW, PG_KIND_EXPLAIN,
+	PG_KIND_SET, PG_KIND_TRANSACTION, PG_KIND_CALL, PG_KIND_OTHER
+};
 
 #define PG_MAX_NAMES 32
 
 struct pg_stmt {
-	int cls;             /* enum pg_class */
+	int cls;             /* enum pg_class ("category") */
+	int kind;            /* enum pg_kind ("class") */
+	int kind_set;
 	unsigned flags;      /* PG_FLAG_* */
 	char *command;       /* parse node name, e.g. "DropStmt" */
 	char *text;          /* this statement's own text */
 	size_t ntables;
-	char *tables[PG_MAX_NAMES];    /* "schema.name" or "name" */
+	char *tables[PG_MAX_NAMES];    /* "schema.name"; unqualified names
+	                                  get "public." (the gateway refuses
+	                                  a client-set search_path) */
 	size_t nfunctions;
 	char *functions[PG_MAX_NAMES]; /* "schema.name" or "name" */
 };
@@ -68,6 +85,8 @@ void pg_classified_free(struct pg_classified *c);
 
 /* "read", "write", ... */
 const char *pg_class_name(int cls);
+/* "select", "insert", ... */
+const char *pg_kind_name(int kind);
 /* Name of flag bit i (0 .. PG_NFLAGS-1): "delete_without_where", ... */
 const char *pg_flag_name(unsigned i);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pg_cancel.h"
 
@@ -41,26 +42,24 @@ static int is_loopback_ok(struct pg_session *ps)
 
 static int handle_ssl_request(struct pg_session *ps)
 {
-	uint8_t c;
+	uint8_t c = 'N';
 
-	if (ps->in->client_tls == PG_TLS_DISABLED ||
-	    ps->h->stream_is_tls(ps->client)) {
-		c = 'N';
-		ps->h->stream_write(ps->client, &c, 1);
-		return 0;
+	/* Start TLS first: a listener without a certificate refuses, and
+	 * the client then hears 'N' instead of a handshake that cannot
+	 * happen.  The 'S' queued after it still goes out in plain text
+	 * before the handshake (the core flushes, then handshakes). */
+	if (ps->in->client_tls != PG_TLS_DISABLED &&
+	    !ps->h->stream_is_tls(ps->client) &&
+	    ps->h->stream_starttls(ps->client, NULL) == JG_OK) {
+		c = 'S';
+		ps->state = ST_CLIENT_TLS;
 	}
-	c = 'S';
-	if (ps->h->stream_write(ps->client, &c, 1) == JG_ERROR ||
-	    ps->h->stream_starttls(ps->client, NULL) != JG_OK) {
-		ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0101",
-			   "client TLS could not start (no certificate on "
-			   "the listener?)");
+	if (ps->h->stream_write(ps->client, &c, 1) == JG_ERROR) {
 		ps->state = ST_DONE;
-		ps->h->session_end(ps->s, "client TLS failed to start");
+		ps->h->session_end(ps->s, "client gone");
 		return -1;
 	}
-	ps->state = ST_CLIENT_TLS;
-	return 1; /* wait for on_connected */
+	return c == 'S' ? 1 : 0;
 }
 
 /* Parse "host:port" or "[v6]:port" from the connection's address. */
@@ -152,15 +151,10 @@ static int handle_startup_message(struct pg_session *ps)
 	return client_write_now(ps, &ps->out);
 }
 
-static int handle_first_packet(struct pg_session *ps, const struct pg_frame *f)
+/* The packet was parsed into ps->su and consumed: the core refuses to
+ * start TLS while unread bytes sit in the input (STARTTLS injection). */
+static int handle_first_packet(struct pg_session *ps)
 {
-	const char *why = NULL;
-
-	pg_startup_free(&ps->su);
-	if (pg_startup_parse(f->body, f->body_len, &ps->su, &why) < 0) {
-		pg_fatal(ps, "08P01", why, NULL);
-		return -1;
-	}
 	switch (ps->su.code) {
 	case PG_SSL_CODE:
 		return handle_ssl_request(ps);
@@ -179,39 +173,74 @@ static int handle_first_packet(struct pg_session *ps, const struct pg_frame *f)
 	}
 }
 
-/* Policy for startup parameters that change server behaviour. */
-static int check_policy_params(struct pg_session *ps)
+static int param_listed(const struct pg_instance *in, const char *key)
 {
-	struct jg_decision d;
-	struct jg_attr attrs[2];
-	struct jg_action a;
-	char text[300], msg[400];
 	size_t i;
 
+	for (i = 0; i < in->nallow; i++)
+		if (strcasecmp(in->allow_params[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The connect decision (docs/policy.md: the startup parameters by name).
+ * Parameters that change server behaviour (options, search_path,
+ * replication) must also be listed in the listener's allow_parameters,
+ * since a broad connect rule would otherwise let them through unseen;
+ * each one present is named in a "sensitive" attribute for rules too.
+ */
+static int check_connect_policy(struct pg_session *ps)
+{
+	struct jg_decision d;
+	struct jg_attr attrs[2 * PG_MAX_PARAMS + 2];
+	struct jg_action a;
+	char msg[400];
+	size_t i, n = 0;
+
 	for (i = 0; i < ps->su.nparams; i++) {
-		if (pg_param_kind(ps->su.keys[i]) != PG_PARAM_POLICY)
+		const char *k = ps->su.keys[i];
+		int kind = pg_param_kind(k);
+
+		if (kind == PG_PARAM_DROP)
 			continue;
-		attrs[0].key = "parameter";
-		attrs[0].value = ps->su.keys[i];
-		attrs[1].key = "connection";
-		attrs[1].value = ps->conn_name;
-		snprintf(text, sizeof(text), "%.100s=%.190s", ps->su.keys[i],
-			 ps->su.vals[i]);
-		a.type = "connect";
-		a.attrs = attrs;
-		a.nattrs = 2;
-		a.text = text;
-		memset(&d, 0, sizeof(d));
-		if (ps->h->decide(ps->s, &a, &d) != JG_OK ||
-		    d.effect != JG_EFFECT_ALLOW) {
+		attrs[n].key = k;
+		attrs[n++].value = strcmp(k, "database") == 0 ? ps->conn_name
+							       : ps->su.vals[i];
+		if (kind != PG_PARAM_POLICY)
+			continue;
+		attrs[n].key = "sensitive";
+		attrs[n++].value = k;
+		if (!param_listed(ps->in, k)) {
 			snprintf(msg, sizeof(msg),
-				 "startup parameter \"%.100s\" denied by policy "
-				 "rule \"%.120s\"",
-				 ps->su.keys[i], d.rule[0] ? d.rule : "default");
-			pg_fatal(ps, "42501", msg, d.reason[0] ? d.reason : NULL);
+				 "startup parameter \"%.100s\" is not allowed "
+				 "on this gateway",
+				 k);
+			pg_fatal(ps, "42501", msg,
+				 "The listener's allow_parameters option does "
+				 "not list it.");
 			return -1;
 		}
 	}
+	if (!pg_startup_get(&ps->su, "database")) {
+		attrs[n].key = "database";
+		attrs[n++].value = ps->conn_name;
+	}
+	a.type = "connect";
+	a.attrs = attrs;
+	a.nattrs = n;
+	a.text = NULL;
+	memset(&d, 0, sizeof(d));
+	if (ps->h->decide(ps->s, &a, &d) != JG_OK ||
+	    d.effect != JG_EFFECT_ALLOW) {
+		snprintf(msg, sizeof(msg),
+			 "connection denied by jitgate policy rule \"%.120s\"",
+			 d.rule[0] ? d.rule : "default");
+		pg_fatal(ps, "42501", msg, d.reason[0] ? d.reason : NULL);
+		return -1;
+	}
+	if (d.mask_profile[0])
+		ps->masking = 1;
 	return 0;
 }
 
@@ -246,7 +275,7 @@ static int handle_password(struct pg_session *ps, const struct pg_frame *f)
 		pg_fatal(ps, "28P01", msg, err[0] ? err : NULL);
 		return -1;
 	}
-	if (check_policy_params(ps) < 0)
+	if (check_connect_policy(ps) < 0)
 		return -1;
 	ps->ua.user = ps->h->cfg_string(ps->conn, "user");
 	ps->ua.pass = ps->h->cfg_secret(ps->conn, "password", &ps->ua.passlen);
@@ -286,12 +315,20 @@ int pg_client_startup_input(struct pg_session *ps)
 			return -1;
 		}
 		if (ps->state == ST_STARTUP) {
-			rc = handle_first_packet(ps, &f);
-		} else {
-			rc = handle_password(ps, &f);
-			/* the password has no business staying in memory */
-			wipe((void *)d, f.total);
+			pg_startup_free(&ps->su);
+			if (pg_startup_parse(f.body, f.body_len, &ps->su, &why) <
+			    0) {
+				pg_fatal(ps, "08P01", why, NULL);
+				return -1;
+			}
+			ps->h->stream_consume(ps->client, f.total);
+			if (handle_first_packet(ps) < 0)
+				return -1;
+			continue;
 		}
+		rc = handle_password(ps, &f);
+		/* the password has no business staying in memory */
+		wipe((void *)d, f.total);
 		if (rc < 0)
 			return -1;
 		ps->h->stream_consume(ps->client, f.total);

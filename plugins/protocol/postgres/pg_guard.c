@@ -12,7 +12,7 @@
 
 #include "pg_classify.h"
 
-#define MAX_ATTRS (4 + 2 * PG_MAX_NAMES + PG_NFLAGS)
+#define MAX_ATTRS (5 + 2 * PG_MAX_NAMES + PG_NFLAGS)
 
 static const char *effect_name(int e)
 {
@@ -35,17 +35,23 @@ void pg_record(struct pg_session *ps, const char *event,
 }
 
 /* The attributes policy matches for one statement. */
-static size_t stmt_attrs(struct pg_session *ps, const struct pg_stmt *st,
+static size_t stmt_attrs(const struct pg_stmt *st, int multi,
 			 struct jg_attr *a)
 {
 	size_t n = 0, i;
 
+	/* docs/policy.md: class is the statement kind; category is the
+	 * coarse read/write/ddl/... grouping */
 	a[n].key = "class";
+	a[n++].value = pg_kind_name(st->kind);
+	a[n].key = "category";
 	a[n++].value = pg_class_name(st->cls);
 	a[n].key = "command";
 	a[n++].value = st->command;
-	a[n].key = "connection";
-	a[n++].value = ps->conn_name;
+	if (multi) {
+		a[n].key = "flag";
+		a[n++].value = "multi_statement";
+	}
 	for (i = 0; i < st->ntables; i++) {
 		a[n].key = "table";
 		a[n++].value = st->tables[i];
@@ -256,7 +262,7 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	memset(&worst, 0, sizeof(worst));
 	worst.effect = JG_EFFECT_ALLOW;
 	for (i = 0; i < c.n; i++) {
-		na = stmt_attrs(ps, &c.stmts[i], a);
+		na = stmt_attrs(&c.stmts[i], c.n > 1, a);
 		rc = decide(ps, c.stmts[i].text, a, na, &d);
 		if (record_statement(ps, c.stmts[i].text, a, na, &d) < 0 &&
 		    rc == JG_EFFECT_ALLOW) {
@@ -267,7 +273,7 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 		}
 		if (rc == JG_EFFECT_DENY) {
 			denial_text(buf, sizeof(buf),
-				    pg_class_name(c.stmts[i].cls), &d);
+				    pg_kind_name(c.stmts[i].kind), &d);
 			pg_classified_free(&c);
 			pg_deny(ps, msg[0], "42501", buf,
 				d.reason[0] ? d.reason : NULL);
@@ -307,9 +313,9 @@ int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 			   size_t n, uint32_t oid)
 {
 	char oidtext[16], buf[300];
-	struct jg_attr a[3] = {{"class", "function_call"},
-			       {"function", oidtext},
-			       {"connection", ps->conn_name}};
+	struct jg_attr a[3] = {{"class", "call"},
+			       {"category", "function_call"},
+			       {"function", oidtext}};
 	struct jg_decision d;
 
 	snprintf(oidtext, sizeof(oidtext), "%u", oid);

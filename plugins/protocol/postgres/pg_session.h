@@ -40,6 +40,8 @@ struct pg_instance {
 	int client_tls;          /* enum pg_client_tls */
 	int loopback_plaintext;  /* allow plain text on loopback */
 	size_t max_message;      /* largest frontend message accepted */
+	size_t nallow;           /* allow_parameters */
+	char **allow_params;
 };
 
 enum pg_state {

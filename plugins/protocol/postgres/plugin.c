@@ -17,6 +17,9 @@ static const struct jg_option listener_options[] = {
 	 "allow plain-text clients on loopback even when TLS is required"},
 	{"max_message", JG_OPT_SIZE, "1M", 0, 0,
 	 "largest frontend message accepted (bytes)"},
+	{"allow_parameters", JG_OPT_LIST, NULL, 0, 0,
+	 "startup parameters that change server behaviour (options, "
+	 "search_path, replication) clients may send, policy permitting"},
 	{NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -67,6 +70,11 @@ static int pg_init(const struct jg_host *h, const struct jg_config *cfg,
 	}
 	in->loopback_plaintext = h->cfg_int(cfg, "loopback_plaintext") != 0;
 	in->max_message = (size_t)h->cfg_int(cfg, "max_message");
+	in->nallow = h->cfg_list_len(cfg, "allow_parameters");
+	in->allow_params = calloc(in->nallow + 1, sizeof(char *));
+	for (size_t i = 0; in->allow_params && i < in->nallow; i++)
+		in->allow_params[i] =
+			strdup(h->cfg_list_item(cfg, "allow_parameters", i));
 	if (in->max_message < 1024)
 		in->max_message = 1024;
 	*instance = in;
@@ -75,7 +83,13 @@ static int pg_init(const struct jg_host *h, const struct jg_config *cfg,
 
 static void pg_fini(void *instance)
 {
-	free(instance);
+	struct pg_instance *in = instance;
+	size_t i;
+
+	for (i = 0; in->allow_params && i < in->nallow; i++)
+		free(in->allow_params[i]);
+	free(in->allow_params);
+	free(in);
 }
 
 void pg_enter(struct pg_session *ps)
