@@ -1,0 +1,2 @@
+/* c */ SELECT 1 -- tail
+; /* unterminated

@@ -1,0 +1,1 @@
+BEGIN; UPDATE accounts SET balance = balance - 1 WHERE id = 2; COMMIT;

@@ -1,0 +1,1 @@
+SELECT id, email FROM public.users WHERE id = 1

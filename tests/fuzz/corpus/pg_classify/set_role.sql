@@ -1,0 +1,1 @@
+SET ROLE postgres; SELECT set_config('role', 'x', false)
