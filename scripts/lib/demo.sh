@@ -32,6 +32,13 @@ note() { printf '   %s\n' "$*"; }
 
 die() {
 	printf '\n%sdemo: step "%s" failed: %s%s\n' "$_r" "$1" "$2" "$_n" >&2
+	# What the gateway said about it, if it got that far.
+	if [ -s "$STATE/logs/jitgated.log" ] &&
+		grep -q 'level=\(warn\|error\)' "$STATE/logs/jitgated.log"; then
+		echo "demo: the gateway's last warnings:" >&2
+		grep 'level=\(warn\|error\)' "$STATE/logs/jitgated.log" |
+			tail -5 | sed 's/^/  /' >&2
+	fi
 	printf 'demo: logs are in %s/logs, outputs in %s/*.out\n' "$STATE" "$STATE" >&2
 	exit 1
 }
@@ -239,11 +246,4 @@ export JITGATE_URL=$JITGATE_URL
 export GW="host=127.0.0.1 port=$GW_PORT dbname=analytics user=ci-export"
 export JITGATE_RECORD_KEY=$JITGATE_RECORD_KEY
 ENV
-}
-
-# The record (session id) in store DIR that holds review ID.
-demo_session_with_review() {
-	local f
-	f=$(grep -lF -- "$2" "$1"/records/*.rec 2>/dev/null | head -1)
-	[ -n "$f" ] && basename "$f" .rec
 }
