@@ -110,7 +110,7 @@ static void test_tables_and_functions(void **state)
 	done();
 	one("DROP TABLE accounts, audit.log", PG_CLASS_DDL);
 	st = &c.stmts[0];
-	assert_true(has(st->tables, st->ntables, "accounts"));
+	assert_true(has(st->tables, st->ntables, "public.accounts"));
 	assert_true(has(st->tables, st->ntables, "audit.log"));
 	assert_string_equal(st->command, "DropStmt");
 	done();

@@ -487,9 +487,17 @@ static void drop_objects(struct walk *w, json_object *node)
 	for (i = 0; i < n; i++) {
 		if (node_unwrap(json_object_array_get_idx(objs, i), &type,
 				&inner) == 0 &&
-		    strcmp(type, "List") == 0)
-			add_name(w, w->st->tables, &w->st->ntables,
-				 join_names(get(inner, "items")));
+		    strcmp(type, "List") == 0) {
+			char *name = join_names(get(inner, "items")), *q = NULL;
+
+			/* same convention as RangeVars: public. when bare */
+			if (name && !strchr(name, '.') &&
+			    asprintf(&q, "public.%s", name) >= 0) {
+				free(name);
+				name = q;
+			}
+			add_name(w, w->st->tables, &w->st->ntables, name);
+		}
 	}
 }
 
