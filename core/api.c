@@ -154,10 +154,44 @@ struct json_object *api_body(struct admin_request *req)
 
 /* ---- reviews ------------------------------------------------------- */
 
+struct decided {
+	struct admin_request *req;
+	char id[64];
+	char who[256];
+	int approve;
+};
+
+static void decided(void *ud, int rc, int status, const char *code,
+		    const char *err)
+{
+	struct decided *dc = ud;
+	struct admin_request *req = dc->req;
+
+	(void)status;
+	if (rc != JG_OK) {
+		code = code ? code : "internal";
+		api_error(req,
+			  !strcmp(code, REVIEW_E_NOTFOUND) ? 404
+			  : !strcmp(code, REVIEW_E_DECIDED) ||
+				  !strcmp(code, "reason_required")
+				  ? 409
+			  : !strcmp(code, "store_unavailable") ? 503
+			  : !strcmp(code, "internal")          ? 500
+							       : 403,
+			  code, "%s", err ? err : code);
+	} else {
+		log_msg(JG_LOG_INFO, "JG4202", NULL, NULL,
+			"review %s %s by %s", dc->id,
+			dc->approve ? "approval" : "denial", dc->who);
+		api_reply(req, 200, "review", review_json(dc->id));
+	}
+	free(dc);
+}
+
 static void reviews_route(struct admin_request *req, void *ud)
 {
 	struct jg_identity *me = api_caller(req);
-	char id[64], verb[16], err[256];
+	char id[64], verb[16];
 	struct json_object *j;
 
 	(void)ud;
@@ -193,30 +227,26 @@ static void reviews_route(struct admin_request *req, void *ud)
 	} else if (id[0] && strcmp(req->method, "POST") == 0 &&
 		   (!strcmp(verb, "approve") || !strcmp(verb, "deny"))) {
 		struct json_object *b = api_body(req), *r = NULL;
-		const char *code = "";
-		int status, approve = strcmp(verb, "approve") == 0;
+		struct decided *dc = calloc(1, sizeof(*dc));
+		int approve = strcmp(verb, "approve") == 0;
 
 		if (b)
 			json_object_object_get_ex(b, "reason", &r);
-		if (!b) {
+		if (!b || !dc) {
+			free(dc);
 			api_error(req, 400, "bad_request",
 				  "the body must be a JSON object");
-		} else if (review_decide(id, me, api_is_approver(me), approve,
-					 r ? json_object_get_string(r) : NULL,
-					 &status, &code, err,
-					 sizeof(err)) != JG_OK) {
-			api_error(req,
-				  !strcmp(code, REVIEW_E_NOTFOUND) ? 404
-				  : !strcmp(code, REVIEW_E_DECIDED) ||
-					  !strcmp(code, "reason_required")
-					  ? 409
-					  : 403,
-				  code, "%s", err);
 		} else {
-			log_msg(JG_LOG_INFO, "JG4202", NULL, NULL,
-				"review %s %s by %s", id,
-				approve ? "approval" : "denial", me->subject);
-			api_reply(req, 200, "review", review_json(id));
+			dc->req = req;
+			dc->approve = approve;
+			snprintf(dc->id, sizeof(dc->id), "%s", id);
+			snprintf(dc->who, sizeof(dc->who), "%s", me->subject);
+			/* With a store, the step is made on the stored review
+			 * (any gateway may have it) and answered later. */
+			review_decide_async(main_loop(), id, me,
+					    api_is_approver(me), approve,
+					    r ? json_object_get_string(r) : NULL,
+					    decided, dc);
 		}
 		json_object_put(b);
 	} else {
@@ -240,7 +270,7 @@ static void tick(void *ud)
 
 	(void)ud;
 	api_grants_load();
-	review_expire();
+	review_expire_tick();
 	grants_sweep(a ? a->grant_grace : 30000, end_grant_sessions, NULL);
 }
 

@@ -27,83 +27,159 @@
 
 /* ---- persistence ----------------------------------------------------- */
 
-static int loaded;
-
-static void on_list(void *ud, int status, const char *doc, uint64_t version,
-		    const char *err)
+/*
+ * Grants live in the store as documents (hash, never the credential).
+ * At start every stored grant is read before the listeners open
+ * (main.c waits for auth_state_loaded()); after that the main loop
+ * follows the "grants" collection, so a grant made, revoked or counted
+ * through another gateway sharing the store is known here too.  A
+ * revocation or a session counted here is a step on the stored document
+ * with a version check (store_modify), so two gateways never undo each
+ * other's change.
+ */
+static void take_doc(struct json_object *d)
 {
-	struct json_object *a = doc ? json_tokener_parse(doc) : NULL;
-	size_t n = 0;
 	char e[200];
 
-	(void)ud;
+	if (grants_update_doc(d, e, sizeof(e)) != JG_OK)
+		log_msg(JG_LOG_ERROR, "JG4407", NULL, NULL,
+			"stored grant not loaded: %s", e);
+}
+
+static void take_text(const char *doc, uint64_t version)
+{
+	struct json_object *d = doc ? json_tokener_parse(doc) : NULL;
+
 	(void)version;
-	if (status != JG_OK || !json_object_is_type(a, json_type_array)) {
-		log_msg(JG_LOG_ERROR, "JG4401", NULL, NULL,
-			"cannot read stored grants: %s", err ? err : "bad list");
-		loaded = 0; /* try again at the next tick */
-		json_object_put(a);
-		return;
-	}
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		struct json_object *it = json_object_array_get_idx(a, i), *d;
-
-		if (json_object_object_get_ex(it, "doc", &d) &&
-		    grants_load_doc(d, e, sizeof(e)) == JG_OK)
-			n++;
-	}
-	log_msg(JG_LOG_INFO, "JG4402", NULL, NULL,
-		"loaded %zu stored grants", n);
-	json_object_put(a);
-}
-
-void api_grants_load(void)
-{
-	if (loaded || !store_configured())
-		return;
-	loaded = 1;
-	if (store_list(main_loop(), "grants", on_list, NULL) != JG_AGAIN)
-		loaded = 0;
-}
-
-/* A grant's document changed: write it (best effort after creation). */
-static void on_saved(void *ud, int status, const char *doc, uint64_t version,
-		     const char *err)
-{
-	char *id = ud;
-
-	(void)doc;
-	(void)version;
-	if (status != JG_OK)
-		log_msg(JG_LOG_ERROR, "JG4403", NULL, NULL,
-			"grant %s: store refused the update: %s", id,
-			err ? err : "?");
-	free(id);
-}
-
-/* Update after the stored version is known (optimistic update). */
-static void on_got(void *ud, int status, const char *doc, uint64_t version,
-		   const char *err)
-{
-	char *id = ud;
-	struct json_object *d = grant_doc(id);
-
-	(void)doc;
-	if (status != JG_OK || !d ||
-	    store_put(main_loop(), "grants", id,
-		      json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN),
-		      version, on_saved, id) != JG_AGAIN)
-		on_saved(id, JG_ERROR, NULL, 0, err ? err : "not stored");
+	if (d)
+		take_doc(d);
 	json_object_put(d);
 }
 
-static void save(const char *id)
+static void listed(size_t n, const char *err)
 {
-	char *copy = strdup(id);
+	if (err)
+		log_msg(JG_LOG_ERROR, "JG4401", NULL, NULL,
+			"cannot read stored grants: %s", err);
+	else
+		log_msg(JG_LOG_INFO, "JG4402", NULL, NULL,
+			"loaded %zu stored grants", n);
+}
 
-	if (!copy || !store_configured() ||
-	    store_get(main_loop(), "grants", id, on_got, copy) != JG_AGAIN)
-		free(copy);
+static struct store_follow follow = {
+	.collection = "grants",
+	.doc = take_text,
+	.listed = listed,
+};
+
+void api_grants_load(void)
+{
+	store_follow_retry(&follow);
+}
+
+/* A step on a stored grant. */
+struct gstep {
+	char id[GRANT_ID_LEN];
+	char by[256];
+	int revoke; /* else: one more session */
+};
+
+static int gstep_apply(void *ud, const char *doc, uint64_t version,
+		       char **out)
+{
+	struct gstep *g = ud;
+	struct json_object *d = doc ? json_tokener_parse(doc) : grant_doc(g->id),
+			   *v;
+
+	(void)version;
+	if (!d)
+		return JG_ERROR;
+	if (g->revoke) {
+		if (json_object_object_get_ex(d, "revoked_at", &v)) {
+			json_object_put(d);
+			return JG_OK; /* revoked already: nothing to change */
+		}
+		json_object_object_add(d, "revoked_at",
+				       json_object_new_int64(grants_now()));
+		json_object_object_add(d, "revoked_by",
+				       json_object_new_string(g->by));
+	} else {
+		int64_t n = json_object_object_get_ex(d, "sessions_used", &v)
+				    ? json_object_get_int64(v)
+				    : 0;
+		/* A stored document with the count of this gateway's
+		 * sessions not yet in: add one to what the store has. */
+		json_object_object_add(d, "sessions_used",
+				       json_object_new_int64(n + (doc ? 1 : 0)));
+	}
+	*out = strdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
+	json_object_put(d);
+	return *out ? JG_OK : JG_ERROR;
+}
+
+static void gstep_done(void *ud, int status, const char *doc,
+		       uint64_t version, const char *err)
+{
+	struct gstep *g = ud;
+
+	if (status == JG_OK || (status == JG_DECLINED && doc))
+		take_text(doc, version);
+	else
+		log_msg(JG_LOG_ERROR, "JG4403", NULL, NULL,
+			"grant %s: store refused the update: %s", g->id,
+			err ? err : "?");
+	free(g);
+}
+
+static void gstep(const char *id, const char *by, int revoke)
+{
+	struct gstep *g;
+
+	if (!store_configured() || !(g = calloc(1, sizeof(*g))))
+		return;
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	snprintf(g->by, sizeof(g->by), "%s", by ? by : "");
+	g->revoke = revoke;
+	if (store_modify(main_loop(), "grants", id, gstep_apply, gstep_done,
+			 g) != JG_AGAIN)
+		free(g);
+}
+
+static void count_session(void *ud)
+{
+	char *id = ud;
+
+	gstep(id, NULL, 0);
+	free(id);
+}
+
+void api_grants_count_session(const char *grant_id)
+{
+	char *id = store_configured() ? strdup(grant_id) : NULL;
+
+	if (id && loop_post(main_loop(), count_session, id) != 0)
+		free(id);
+}
+
+int auth_state_loaded(void)
+{
+	return follow.loaded && review_sync_loaded();
+}
+
+void auth_activate(void)
+{
+	api_ensure_ticking();
+	review_sync_start();
+	if (store_follow_start(&follow, main_loop()) < 0)
+		log_msg(JG_LOG_ERROR, "JG4408", NULL, NULL,
+			"cannot watch stored grants: grants made or revoked "
+			"through other gateways are seen only after a restart");
+}
+
+void auth_shutdown(void)
+{
+	store_follow_stop(&follow);
+	review_sync_stop();
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -113,7 +189,23 @@ struct created {
 	char id[GRANT_ID_LEN];
 	char cred[GRANT_CRED_LEN];
 	char protocol[64];
+	/* the request, kept while a review approval is being used */
+	struct jg_identity *owner;
+	char conn[256];
+	char *purpose;
+	char rule[128];
+	char review[64];
+	int64_t ttl, max_sessions;
 };
+
+static void creation_free(struct created *c)
+{
+	/* The only copy of the credential: gone now. */
+	gnutls_memset(c->cred, 0, sizeof(c->cred));
+	identity_free(c->owner);
+	free(c->purpose);
+	free(c);
+}
 
 static void answer_created(struct created *c)
 {
@@ -127,10 +219,8 @@ static void answer_created(struct created *c)
 	t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						      JSON_C_TO_STRING_NOSLASHESCAPE);
 	admin_reply(c->req, 201, "application/json", t, strlen(t));
-	/* The only copy of the credential: gone now. */
-	gnutls_memset(c->cred, 0, sizeof(c->cred));
 	json_object_put(o);
-	free(c);
+	creation_free(c);
 }
 
 static void on_created(void *ud, int status, const char *doc,
@@ -143,13 +233,86 @@ static void on_created(void *ud, int status, const char *doc,
 	if (status != JG_OK) {
 		/* Not durable: it must not be usable either. */
 		grants_revoke(c->id, "store");
-		gnutls_memset(c->cred, 0, sizeof(c->cred));
 		api_error(c->req, 503, "store_unavailable",
 			  "the grant could not be stored: %s", err ? err : "?");
-		free(c);
+		creation_free(c);
 		return;
 	}
 	answer_created(c);
+}
+
+/* Make the grant c describes, store it, answer. */
+static void issue(struct created *c)
+{
+	struct grant_request gr = {0};
+	char err[256];
+
+	gr.owner = c->owner;
+	gr.connection = c->conn;
+	gr.purpose = c->purpose;
+	gr.ttl_ms = c->ttl;
+	gr.max_sessions = c->max_sessions;
+	gr.rule = c->rule;
+	gr.review_id = c->review[0] ? c->review : NULL;
+	if (grants_create(&gr, c->cred, c->id, NULL, err, sizeof(err)) !=
+	    JG_OK) {
+		api_error(c->req, 500, "internal", "%s", err);
+		creation_free(c);
+		return;
+	}
+	log_msg(JG_LOG_INFO, "JG4405", NULL, NULL,
+		"grant %s: subject=%s connection=%s ttl=%llds rule=%s%s%s",
+		c->id, c->owner->subject, c->conn, (long long)(c->ttl / 1000),
+		c->rule, c->review[0] ? " review=" : "", c->review);
+	if (store_configured()) {
+		struct json_object *d = grant_doc(c->id);
+
+		if (store_put(main_loop(), "grants", c->id,
+			      json_object_to_json_string_ext(
+				      d, JSON_C_TO_STRING_PLAIN),
+			      0, on_created, c) != JG_AGAIN)
+			on_created(c, JG_ERROR, NULL, 0, "store refused");
+		json_object_put(d);
+	} else {
+		answer_created(c);
+	}
+}
+
+static void approval_used(void *ud, int rc, int status, const char *code,
+			  const char *err)
+{
+	struct created *c = ud;
+
+	(void)status;
+	if (rc != JG_OK) {
+		code = code ? code : "internal";
+		api_error(c->req,
+			  !strcmp(code, "store_unavailable") ? 503 : 403, code,
+			  "%s", err ? err : code);
+		creation_free(c);
+		return;
+	}
+	issue(c);
+}
+
+/* A grant review was stored: 202 with it. */
+struct asked {
+	struct admin_request *req;
+	char id[REVIEW_ID_LEN];
+};
+
+static void asked(void *ud, int rc, int status, const char *code,
+		  const char *err)
+{
+	struct asked *q = ud;
+
+	(void)status;
+	if (rc != JG_OK)
+		api_error(q->req, 503, code ? code : "internal", "%s",
+			  err ? err : "the review could not be stored");
+	else
+		api_reply(q->req, 202, "review", review_json(q->id));
+	free(q);
 }
 
 static const char *conn_protocol(const struct access *a, const char *name)
@@ -199,11 +362,8 @@ static void create(struct admin_request *req, struct jg_identity *me)
 	int64_t ttl, max_sessions = 0, bound;
 	struct jg_action act = {.type = "grant"};
 	struct policy_result r;
-	struct grant_request gr = {0};
 	struct created *c;
 	unsigned char bind[32];
-	char err[256];
-	const char *code = "";
 
 	if (!b || !acc) {
 		api_error(req, 400, "bad_request",
@@ -275,54 +435,52 @@ static void create(struct admin_request *req, struct jg_identity *me)
 					    .summary = purpose,
 					    .bind = bind,
 					    .approval = r.approval};
-		char rid[REVIEW_ID_LEN];
+		struct asked *q = calloc(1, sizeof(*q));
+		int rc;
 
 		rq.detail = grant_detail(conn, purpose, ttl, max_sessions);
-		if (review_create(&rq, rid, err, sizeof(err)) != JG_OK) {
+		if (!q) {
 			json_object_put(rq.detail);
-			api_error(req, 500, "internal", "%s", err);
+			api_error(req, 500, "internal", "out of memory");
 			goto out;
 		}
-		api_reply(req, 202, "review", review_json(rid));
+		q->req = req;
+		/* Answered once the review is stored (any gateway sharing
+		 * the store can then approve it). */
+		rc = review_create_async(main_loop(), &rq, q->id, asked, q);
+		if (rc == JG_ERROR) {
+			free(q);
+			api_error(req, 500, "internal",
+				  "cannot create the review");
+		}
 		goto out;
 	}
-	if (r.d.effect == JG_EFFECT_REVIEW &&
-	    review_consume(review, me->subject, bind, &code, err,
-			   sizeof(err)) != JG_OK) {
-		api_error(req, 403, code, "%s", err);
-		goto out;
-	}
-	gr.owner = me;
-	gr.connection = conn;
-	gr.purpose = purpose;
-	gr.ttl_ms = ttl;
-	gr.max_sessions = max_sessions;
-	gr.rule = r.d.rule;
-	gr.review_id = r.d.effect == JG_EFFECT_REVIEW ? review : NULL;
 	c = calloc(1, sizeof(*c));
-	if (!c || grants_create(&gr, c->cred, c->id, NULL, err, sizeof(err)) !=
-			  JG_OK) {
+	if (!c || !(c->owner = identity_dup(me))) {
 		free(c);
-		api_error(req, 500, "internal", "%s", c ? err : "out of memory");
+		api_error(req, 500, "internal", "out of memory");
 		goto out;
 	}
 	c->req = req;
+	c->ttl = ttl;
+	c->max_sessions = max_sessions;
 	snprintf(c->protocol, sizeof(c->protocol), "%s", proto);
-	log_msg(JG_LOG_INFO, "JG4405", NULL, NULL,
-		"grant %s: subject=%s connection=%s ttl=%llds rule=%s", c->id,
-		me->subject, conn, (long long)(ttl / 1000), r.d.rule);
-	if (store_configured()) {
-		struct json_object *d = grant_doc(c->id);
-
-		if (store_put(main_loop(), "grants", c->id,
-			      json_object_to_json_string_ext(
-				      d, JSON_C_TO_STRING_PLAIN),
-			      0, on_created, c) != JG_AGAIN)
-			on_created(c, JG_ERROR, NULL, 0, "store refused");
-		json_object_put(d);
-	} else {
-		answer_created(c);
+	snprintf(c->conn, sizeof(c->conn), "%s", conn);
+	snprintf(c->rule, sizeof(c->rule), "%s", r.d.rule);
+	c->purpose = strdup(purpose);
+	if (!c->purpose) {
+		creation_free(c);
+		api_error(req, 500, "internal", "out of memory");
+		goto out;
 	}
+	if (r.d.effect == JG_EFFECT_REVIEW) {
+		/* The approval is used once, on the stored review. */
+		snprintf(c->review, sizeof(c->review), "%s", review);
+		review_consume_async(main_loop(), review, me->subject, bind,
+				     approval_used, c);
+		goto out;
+	}
+	issue(c);
 out:
 	json_object_put(b);
 }
@@ -364,7 +522,7 @@ void api_grants_route(struct admin_request *req, void *ud)
 		} else {
 			log_msg(JG_LOG_INFO, "JG4406", NULL, NULL,
 				"grant %s revoked by %s", id, me->subject);
-			save(id);
+			gstep(id, me->subject, 1);
 			/* Answers once its sessions are told to end. */
 			api_sessions_end_grant(id, req);
 		}

@@ -33,8 +33,11 @@ void api_ensure_ticking(void);
 
 /* core/api_grants.c */
 void api_grants_route(struct admin_request *req, void *ud);
-/* Load stored grants once a store is configured (idempotent). */
+/* Load stored grants until it worked once (each tick). */
 void api_grants_load(void);
+/* A session was opened with grant_id: count it in the store too (any
+ * thread). */
+void api_grants_count_session(const char *grant_id);
 
 /* core/api_sessions.c */
 void api_sessions_route(struct admin_request *req, void *ud);

@@ -10,6 +10,7 @@
 #include "loader.h"
 #include "log.h"
 #include "policy.h"
+#include "record.h"
 #include "runtime.h"
 #include "services.h"
 #include "session.h"
@@ -322,15 +323,19 @@ static void record_auth(struct jg_session *s, const char *result,
 			const struct jg_identity *id, const char *conn,
 			const char *reason)
 {
-	struct jg_attr at[5] = {
+	int grant = id && id->grant_id;
+	struct jg_attr at[6] = {
 		{"result", result},
 		{"connection", conn ? conn : ""},
 		{"subject", id && id->subject ? id->subject : ""},
 		{"method", id && id->source ? id->source : ""},
 		{"reason", reason ? reason : ""},
+		/* which grant opened the session, or which idp vouched */
+		{grant ? "grant" : "idp",
+		 grant ? id->grant_id : id && id->source ? id->source : ""},
 	};
 
-	core_record(s, "auth", at, 5);
+	core_record(s, "auth", at, 6);
 	log_msg(strcmp(result, "ok") == 0 ? JG_LOG_INFO : JG_LOG_WARN,
 		"JG4001", NULL, s->id, "auth %s: subject=%s connection=%s%s%s",
 		result, at[2].value, at[1].value, reason ? " reason=" : "",
@@ -391,6 +396,8 @@ int core_authenticate(struct jg_session *s, const char *user,
 	s->identity = st;
 	s->subject = id->subject;
 	record_auth(s, "ok", id, conn, NULL);
+	if (id->grant_id)
+		api_grants_count_session(id->grant_id);
 	return JG_OK;
 }
 
@@ -412,7 +419,6 @@ int core_decide(struct jg_session *s, const struct jg_action *a,
 	const struct auth_state *st = s->identity;
 	const struct access *acc = st ? st->acc : access_for_conf(s->conf);
 	struct policy_result r;
-	struct jg_attr at[4];
 
 	if (!a) {
 		memset(out, 0, sizeof(*out));
@@ -426,10 +432,18 @@ int core_decide(struct jg_session *s, const struct jg_action *a,
 		       sizeof(s->mask_profile));
 		s->record_level = out->record_level;
 	}
-	at[0] = (struct jg_attr){"type", a->type ? a->type : ""};
-	at[1] = (struct jg_attr){"effect", policy_effect_name(out->effect)};
-	at[2] = (struct jg_attr){"rule", out->rule};
-	at[3] = (struct jg_attr){"reason", out->reason};
-	core_record(s, "decision", at, 4);
+	/* Recorded with its rule before it takes effect: a decision that
+	 * cannot be recorded (recording configured, mode required) is a
+	 * deny.  Without a store the protocol plugin's own record calls
+	 * decide. */
+	if (record_decision(s, a, out) != JG_OK && record_configured() &&
+	    out->effect != JG_EFFECT_DENY) {
+		out->effect = JG_EFFECT_DENY;
+		snprintf(out->reason, sizeof(out->reason),
+			 "recording unavailable: the decision (rule %s) could "
+			 "not be recorded",
+			 out->rule);
+		snprintf(out->rule, sizeof(out->rule), "recording");
+	}
 	return JG_OK;
 }

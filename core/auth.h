@@ -78,4 +78,15 @@ const struct jg_identity *auth_session_identity(const struct jg_session *s);
 /* Tell every notifier (main thread). */
 void auth_notify(const char *event, const char *json);
 
+/*
+ * State through the store (core/api_grants.c, core/review_store.c), main
+ * thread: auth_activate() when a generation becomes the running one
+ * reads stored grants and reviews and follows changes other gateways
+ * make; auth_state_loaded() once both were read; auth_shutdown() stops
+ * following before the store goes away.
+ */
+void auth_activate(void);
+int auth_state_loaded(void);
+void auth_shutdown(void);
+
 #endif /* JG_AUTH_H */

@@ -454,6 +454,34 @@ oom:
 	return JG_ERROR;
 }
 
+int grants_update_doc(struct json_object *d, char *err, size_t errlen)
+{
+	const char *id = doc_str(d, "id");
+	struct grant *g;
+	int64_t used = doc_int(d, "sessions_used");
+	int64_t revoked = doc_int(d, "revoked_at");
+
+	if (!id || strlen(id) != GRANT_ID_LEN - 1) {
+		snprintf(err, errlen, "grant document without an id");
+		return JG_ERROR;
+	}
+	pthread_mutex_lock(&lock);
+	g = find_id(id);
+	if (g) {
+		/* What can change after creation: revocation and the count
+		 * (never down: sessions counted here may not be stored yet). */
+		if (revoked && !g->revoked_at) {
+			g->revoked_at = revoked;
+			free(g->revoked_by);
+			g->revoked_by = dup_or_null(doc_str(d, "revoked_by"));
+		}
+		if (used > g->sessions_used)
+			g->sessions_used = used;
+	}
+	pthread_mutex_unlock(&lock);
+	return g ? JG_OK : grants_load_doc(d, err, errlen);
+}
+
 void grants_sweep(int64_t grace_ms, void (*fn)(void *ud, const char *id),
 		  void *ud)
 {

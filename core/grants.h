@@ -79,6 +79,10 @@ int grant_owner(const char *id, char *buf, size_t len);
 struct json_object *grant_doc(const char *id);
 /* Put a stored document back (restart).  JG_OK or JG_ERROR. */
 int grants_load_doc(struct json_object *doc, char *err, size_t errlen);
+/* The same for a grant that may be here already (another gateway
+ * revoked it or counted a session): revocation and the session count
+ * are taken over, the count never going down. */
+int grants_update_doc(struct json_object *doc, char *err, size_t errlen);
 
 /*
  * Grants whose sessions must end now: revoked, or expired for longer

@@ -6,12 +6,14 @@
  */
 #include "config.h" /* autoconf */
 #include "admin.h"
+#include "auth.h"
 #include "conf.h"
 #include "listener.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
 #include "optdoc.h"
+#include "record.h"
 #include "runtime.h"
 #include "session.h"
 #include "tls.h"
@@ -29,6 +31,8 @@
 /* After the grace period, sessions are ended; this long is given for
  * their teardown before the process exits anyway. */
 #define TEARDOWN_WAIT 5.0
+/* How long start waits for grants and reviews from the store. */
+#define STATE_WAIT 10.0
 
 static const char *config_path;
 static struct rt *current;
@@ -137,6 +141,13 @@ static void on_hup(struct ev_loop *ev, ev_signal *w, int revents)
 		rt_unref(rt);
 		return;
 	}
+	if (rt_activate(rt, err, sizeof(err)) < 0) {
+		/* Listeners already point at rt: keep it, say why. */
+		metrics_inc(M_RELOAD_FAILURES, 1);
+		log_fields(JG_LOG_ERROR, "JG0005", NULL, NULL,
+			   "store or recording settings not applied",
+			   &(struct log_field){"error", err, 0}, 1);
+	}
 	if (admin_apply(rt, err, sizeof(err)) < 0)
 		log_msg(JG_LOG_ERROR, "JG0011", NULL, NULL,
 			"admin API unchanged: %s", err);
@@ -154,10 +165,35 @@ static void on_hup(struct ev_loop *ev, ev_signal *w, int revents)
 		config_path);
 }
 
+static void state_wait_cb(struct ev_loop *ev, ev_timer *t, int revents)
+{
+	(void)ev;
+	(void)t;
+	(void)revents;
+}
+
+/* Run the main loop until the stored state is loaded, at most
+ * STATE_WAIT seconds (then serve anyway: grants load on the next try). */
+static void wait_state(struct ev_loop *ev)
+{
+	ev_tstamp until = ev_now(ev) + STATE_WAIT;
+	ev_timer t;
+
+	ev_timer_init(&t, state_wait_cb, 0.05, 0.05);
+	ev_timer_start(ev, &t);
+	while (!auth_state_loaded() && ev_now(ev) < until)
+		ev_run(ev, EVRUN_ONCE);
+	ev_timer_stop(ev, &t);
+	if (!auth_state_loaded())
+		log_msg(JG_LOG_WARN, "JG0015", NULL, NULL,
+			"stored grants and reviews not loaded yet; serving "
+			"anyway, still trying");
+}
+
 static int check_config(void)
 {
 	char err[1024] = "";
-	struct rt *rt = rt_load(config_path, err, sizeof(err));
+	struct rt *rt = rt_check(config_path, err, sizeof(err));
 
 	if (rt == NULL) {
 		fprintf(stderr, "jitgated: %s\n", err);
@@ -219,8 +255,15 @@ static int run(void)
 	log_warnings(current);
 	signal(SIGPIPE, SIG_IGN);
 	ev = main_loop()->ev;
+	if (rt_activate(current, err, sizeof(err)) < 0) {
+		log_fields(JG_LOG_ERROR, "JG0002", NULL, NULL, "cannot start",
+			   &(struct log_field){"error", err, 0}, 1);
+		goto out_loop;
+	}
 	if (workers_start(current->set->workers, current) < 0)
 		goto out_workers;
+	/* Grants and reviews from the store before anyone can connect. */
+	wait_state(ev);
 	if (listeners_apply(current, err, sizeof(err)) < 0 ||
 	    admin_apply(current, err, sizeof(err)) < 0) {
 		log_fields(JG_LOG_ERROR, "JG0002", NULL, NULL,
@@ -247,8 +290,10 @@ static int run(void)
 out_workers:
 	workers_stop();
 	admin_stop();
+out_loop:
+	auth_shutdown();
 	loop_fini(main_loop());
-out:
+	record_shutdown();
 	rt_unref(current);
 	log_msg(JG_LOG_INFO, "JG0003", NULL, NULL, "jitgated stopped");
 	return rc;

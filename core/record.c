@@ -83,6 +83,7 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* name without "jitgate_": /metrics shows jitgate_NAME{plugin="core"} */
 static void count(const char *name, int64_t d)
 {
 	const struct jg_host *h = R.host;
@@ -98,13 +99,12 @@ static void key_unref(struct rkey *k)
 	}
 }
 
-int record_configure(const struct jg_host *host, const struct jg_config *sec,
-		     char *err, size_t errlen)
+int record_check(const struct jg_host *host, const struct jg_config *sec,
+		 char *err, size_t errlen)
 {
 	size_t len = 0;
 	const char *secret = host->cfg_secret(sec, "key", &len);
 	const char *mode = host->cfg_string(sec, "mode");
-	struct rkey *k, *old;
 
 	if (!secret || len < 16) {
 		snprintf(err, errlen,
@@ -117,6 +117,19 @@ int record_configure(const struct jg_host *host, const struct jg_config *sec,
 			 "recording.mode: \"required\" or \"best_effort\"");
 		return JG_ERROR;
 	}
+	return JG_OK;
+}
+
+int record_configure(const struct jg_host *host, const struct jg_config *sec,
+		     char *err, size_t errlen)
+{
+	size_t len = 0;
+	const char *secret = host->cfg_secret(sec, "key", &len);
+	const char *mode = host->cfg_string(sec, "mode");
+	struct rkey *k, *old;
+
+	if (record_check(host, sec, err, errlen) != JG_OK)
+		return JG_ERROR;
 	if (!(k = malloc(sizeof(*k) + len))) {
 		snprintf(err, errlen, "out of memory");
 		return JG_ERROR;
@@ -341,7 +354,7 @@ static void store_failed(struct rsess *rs, const char *why)
 {
 	int64_t until = mono_ms() + REFUSE_MS;
 
-	count("jitgate_record_failures_total", 1);
+	count("record_failures_total", 1);
 	__atomic_store_n(&R.refuse_until, until, __ATOMIC_RELAXED);
 	if (!rs->failed && rs->host)
 		rs->host->log(LOGNAME, rs->s, JG_LOG_ERROR, "RC0002",
@@ -401,27 +414,17 @@ static int emit(struct rsess *rs, const char *type, struct json_object *fields)
 		store_failed(rs, "the store refused the event");
 		return JG_ERROR;
 	}
-	count("jitgate_record_events_total", 1);
+	count("record_events_total", 1);
 	if (rc == JG_AGAIN)
 		rs->pending++;
 	return JG_OK;
 }
 
-static void end(struct rsess *rs, const char *reason)
+/* The last event: how many came before it.  The record is then ended. */
+static void seal(struct rsess *rs)
 {
 	struct json_object *f;
 
-	if (rs->ended)
-		return;
-	if (!rs->failed) {
-		f = json_object_new_object();
-		if (f)
-			json_object_object_add(
-				f, "reason",
-				json_object_new_string(reason ? reason : ""));
-		emit(rs, "disconnect", f);
-		json_object_put(f);
-	}
 	if (!rs->failed) {
 		f = json_object_new_object();
 		if (f)
@@ -432,6 +435,25 @@ static void end(struct rsess *rs, const char *reason)
 		json_object_put(f);
 	}
 	rs->ended = 1;
+}
+
+static void end(struct rsess *rs, const char *reason,
+		const struct jg_attr *attrs, size_t n)
+{
+	struct json_object *f;
+
+	if (rs->ended)
+		return;
+	if (!rs->failed) {
+		f = fields_of(attrs, n, RECORD_METADATA);
+		if (f)
+			json_object_object_add(
+				f, "reason",
+				json_object_new_string(reason ? reason : ""));
+		emit(rs, "disconnect", f);
+		json_object_put(f);
+	}
+	seal(rs);
 	if (rs->grace) {
 		rs->host->timer_del(rs->grace);
 		rs->grace = NULL;
@@ -443,7 +465,7 @@ static void end(struct rsess *rs, const char *reason)
 static void on_cleanup(void *ud)
 {
 	struct rsess *rs = ud;
-	end(rs, "session closed");
+	end(rs, "session closed", NULL, 0);
 	map_del(rs);
 	rs->s = NULL;
 	maybe_free(rs);
@@ -510,10 +532,10 @@ static int not_recorded(const char *why, struct jg_session *s)
 	const struct jg_host *h = R.host;
 
 	if (R.best_effort && store_configured()) {
-		count("jitgate_record_dropped_total", 1);
+		count("record_dropped_total", 1);
 		return JG_OK;
 	}
-	count("jitgate_record_refused_total", 1);
+	count("record_refused_total", 1);
 	if (h)
 		h->log(LOGNAME, s, JG_LOG_WARN, "RC0001", "%s", why);
 	return JG_ERROR;
@@ -583,9 +605,69 @@ int record_session_begin(struct jg_session *s, const struct jg_attr *attrs,
 
 void record_session_end(struct jg_session *s, const char *reason)
 {
+	record_session_end_attrs(s, reason, NULL, 0);
+}
+
+void record_session_end_attrs(struct jg_session *s, const char *reason,
+			      const struct jg_attr *attrs, size_t n)
+{
 	struct rsess *rs = map_get(s);
 	if (rs)
-		end(rs, reason);
+		end(rs, reason, attrs, n);
+}
+
+int record_configured(void)
+{
+	int on;
+
+	pthread_mutex_lock(&R.lock);
+	on = R.key != NULL;
+	pthread_mutex_unlock(&R.lock);
+	return on && store_configured();
+}
+
+int record_best_effort(void)
+{
+	return R.best_effort;
+}
+
+int record_standalone(struct jg_loop *l, const char *sid, const char *type,
+		      const struct jg_attr *attrs, size_t n)
+{
+	struct rsess *rs;
+	struct json_object *f;
+	struct rkey *k;
+	int rc;
+
+	if (!l || !sid || strlen(sid) >= sizeof(rs->sid) || !type)
+		return JG_ERROR;
+	pthread_mutex_lock(&R.lock);
+	k = R.key;
+	if (k)
+		__atomic_add_fetch(&k->refs, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&R.lock);
+	if (!k || !store_configured() || !(rs = calloc(1, sizeof(*rs)))) {
+		key_unref(k);
+		return not_recorded("recording is not configured", NULL);
+	}
+	/* No session: rs->s stays NULL, so the record is freed once its
+	 * appends complete and no grace timer ever starts. */
+	rs->host = R.host;
+	rs->key = k;
+	rs->level = RECORD_FULL;
+	rs->loop = l;
+	snprintf(rs->sid, sizeof(rs->sid), "%s", sid);
+	rec_chain_init(&rs->chain, k->b, k->len);
+	f = fields_of(attrs, n, RECORD_FULL);
+	rc = f ? emit(rs, type, f) : JG_ERROR;
+	json_object_put(f);
+	seal(rs);
+	if (store_close_record(rs->loop, rs->sid, close_done, rs) == JG_AGAIN)
+		rs->pending++;
+	if (rs->failed)
+		rc = JG_ERROR;
+	maybe_free(rs);
+	return rc == JG_OK ? JG_OK : not_recorded("the store refused", NULL);
 }
 
 void record_set_level(struct jg_session *s, int level)

@@ -40,6 +40,9 @@ extern const struct jg_option record_options[];
  */
 int record_configure(const struct jg_host *host, const struct jg_config *sec,
 		     char *err, size_t errlen);
+/* Only the checks of record_configure (key length, mode). */
+int record_check(const struct jg_host *host, const struct jg_config *sec,
+		 char *err, size_t errlen);
 /*
  * core/record_load.c: from a loaded configuration, make the "store"
  * section's plugin instance (store_set) and configure "recording".  No
@@ -50,6 +53,24 @@ struct jg_registry;
 struct jg_conf;
 int record_load(struct jg_registry *plugins, struct jg_conf *c,
 		const struct jg_host *host, char *err, size_t errlen);
+
+/*
+ * The same in two steps: record_prepare() validates both sections and
+ * makes the store instance (only validates its options when check_only),
+ * record_apply() installs them when that configuration becomes the
+ * running one.  A configuration without a store uninstalls it.
+ */
+struct jg_store_ops;
+struct record_setup {
+	const struct jg_store_ops *ops; /* NULL: no store */
+	void *instance;
+	const struct jg_config *recording;
+	const struct jg_host *host;
+};
+int record_prepare(struct jg_registry *plugins, struct jg_conf *c,
+		   const struct jg_host *host, int check_only,
+		   struct record_setup *out, char *err, size_t errlen);
+int record_apply(const struct record_setup *rs, char *err, size_t errlen);
 
 /* Forget the configuration (shutdown); open sessions keep their key. */
 void record_shutdown(void);
@@ -75,6 +96,25 @@ int core_record(struct jg_session *s, const char *event,
 int record_session_begin(struct jg_session *s, const struct jg_attr *attrs,
 			 size_t n, char *err, size_t errlen);
 void record_session_end(struct jg_session *s, const char *reason);
+/* The same with more attributes for "disconnect" (byte counts). */
+void record_session_end_attrs(struct jg_session *s, const char *reason,
+			      const struct jg_attr *attrs, size_t n);
+
+/* Recording is configured (a store and a key): the session layer and
+ * policy then refuse what cannot be recorded.  Without it, protocol
+ * plugins decide (host->record() fails for them). */
+int record_configured(void);
+/* "mode": "best_effort" */
+int record_best_effort(void);
+
+/*
+ * A record of its own, outside any session: one event of type with
+ * attrs, sealed and closed at once, as record sid (review steps).
+ * Callbacks run on loop l.  JG_OK, or JG_ERROR when it cannot be
+ * recorded (JG_OK in best-effort mode).
+ */
+int record_standalone(struct jg_loop *l, const char *sid, const char *type,
+		      const struct jg_attr *attrs, size_t n);
 
 /* Policy calls this for each decision: records it with its rule and
  * applies the decision's record level to the session's later events. */

@@ -1,8 +1,7 @@
 /*
  * The reviews table and the approval arithmetic.
  */
-#include "review.h"
-#include "policy.h"
+#include "review_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -18,31 +17,11 @@
 #define DEFAULT_TIMEOUT_MS (3600 * 1000)
 #define DROP_AFTER_MS (24 * 3600 * 1000LL)
 
-struct approval {
-	struct jg_identity *who;
-	int64_t at;
-};
-
-struct review {
-	char id[REVIEW_ID_LEN];
-	enum review_kind kind;
-	int status;
-	struct jg_identity *requester;
-	char *connection, *rule, *summary, *session_id;
-	unsigned char bind[32];
-	struct policy_approval need; /* deep copy */
-	struct approval approvals[REVIEW_MAX_APPROVERS];
-	size_t napprovals;
-	char *decided_by, *reason;
-	int64_t created_at, expires_at, decided_at; /* ms */
-	struct json_object *detail;
-};
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct review **reviews;
 static size_t nreviews;
-static review_hook hook;
-static void *hook_ud;
+static review_hook hook, remote_hook;
+static void *hook_ud, *remote_hook_ud;
 
 static int64_t clock_real(void)
 {
@@ -63,6 +42,27 @@ void review_set_hook(review_hook fn, void *ud)
 {
 	hook = fn;
 	hook_ud = ud;
+}
+
+void review_set_remote_hook(review_hook fn, void *ud)
+{
+	remote_hook = fn;
+	remote_hook_ud = ud;
+}
+
+int64_t review_now(void)
+{
+	return now_ms();
+}
+
+void review_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void review_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
 }
 
 const char *review_status_name(int status)
@@ -117,7 +117,7 @@ void review_hash_grant(const char *conn, const char *purpose, int64_t ttl_ms,
 	gnutls_hash_deinit(h, out);
 }
 
-static void review_free(struct review *r)
+void review_free(struct review *r)
 {
 	identity_free(r->requester);
 	free(r->connection);
@@ -135,7 +135,7 @@ static void review_free(struct review *r)
 	free(r);
 }
 
-static struct review *find(const char *id)
+struct review *review_find(const char *id)
 {
 	for (size_t i = 0; i < nreviews; i++)
 		if (strcmp(reviews[i]->id, id) == 0)
@@ -148,12 +148,11 @@ static char *sdup(const char *s)
 	return strdup(s ? s : "");
 }
 
-int review_create(const struct review_request *rq, char *id, char *err,
-		  size_t errlen)
+struct review *review_build(const struct review_request *rq, char *err,
+			    size_t errlen)
 {
 	struct review *r = calloc(1, sizeof(*r));
 	unsigned char rnd[8];
-	struct review **p;
 	int64_t timeout;
 
 	if (!r || !rq->requester || !rq->approval || rq->approval->n == 0)
@@ -181,39 +180,102 @@ int review_create(const struct review_request *rq, char *id, char *err,
 					     : DEFAULT_TIMEOUT_MS;
 	r->created_at = now_ms();
 	r->expires_at = r->created_at + timeout;
-	r->detail = rq->detail;
 	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
 		goto bad;
 	strcpy(r->id, "r-");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		sprintf(r->id + 2 + 2 * i, "%02x", rnd[i]);
-	pthread_mutex_lock(&lock);
-	p = nreviews < MAX_REVIEWS
-		    ? realloc(reviews, (nreviews + 1) * sizeof(*p))
-		    : NULL;
-	if (!p) {
-		pthread_mutex_unlock(&lock);
-		r->detail = NULL;
-		goto bad;
-	}
+	/* Taken last: on failure the caller still owns rq->detail. */
+	r->detail = rq->detail;
+	return r;
+bad:
+	if (r)
+		review_free(r);
+	snprintf(err, errlen, "cannot create the review");
+	return NULL;
+}
+
+/* Caller holds lock. */
+static int insert_locked(struct review *r)
+{
+	struct review **p;
+
+	if (nreviews >= MAX_REVIEWS)
+		return -1;
+	p = realloc(reviews, (nreviews + 1) * sizeof(*p));
+	if (!p)
+		return -1;
 	reviews = p;
 	reviews[nreviews++] = r;
-	memcpy(id, r->id, REVIEW_ID_LEN);
-	pthread_mutex_unlock(&lock);
-	if (hook) {
-		struct json_object *j = review_json(id);
+	return 0;
+}
 
-		hook(hook_ud, id, "review.created", j, REVIEW_PENDING);
-		json_object_put(j);
-	}
-	return JG_OK;
-bad:
-	if (r) {
+int review_create(const struct review_request *rq, char *id, char *err,
+		  size_t errlen)
+{
+	struct review *r = review_build(rq, err, errlen);
+
+	if (!r)
+		return JG_ERROR;
+	pthread_mutex_lock(&lock);
+	if (insert_locked(r) < 0) {
+		pthread_mutex_unlock(&lock);
 		r->detail = NULL;
 		review_free(r);
+		snprintf(err, errlen, "cannot create the review");
+		return JG_ERROR;
 	}
-	snprintf(err, errlen, "cannot create the review");
-	return JG_ERROR;
+	memcpy(id, r->id, REVIEW_ID_LEN);
+	pthread_mutex_unlock(&lock);
+	review_fire(id, "review.created", REVIEW_PENDING, 0);
+	return JG_OK;
+}
+
+int review_install(struct review *r, int *old_status, size_t *old_approvals)
+{
+	struct review *cur;
+
+	*old_status = -1;
+	*old_approvals = 0;
+	r->stored_status = r->status;
+	pthread_mutex_lock(&lock);
+	cur = review_find(r->id);
+	if (cur && cur->version >= r->version) {
+		pthread_mutex_unlock(&lock);
+		review_free(r);
+		return 0;
+	}
+	if (cur) {
+		*old_status = cur->stored_status;
+		*old_approvals = cur->napprovals;
+		for (size_t i = 0; i < nreviews; i++)
+			if (reviews[i] == cur)
+				reviews[i] = r;
+		review_free(cur);
+	} else if (insert_locked(r) < 0) {
+		pthread_mutex_unlock(&lock);
+		review_free(r);
+		return 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return 1;
+}
+
+size_t review_due(char (**out)[REVIEW_ID_LEN])
+{
+	char (*ids)[REVIEW_ID_LEN];
+	size_t n = 0;
+	int64_t now = now_ms();
+
+	pthread_mutex_lock(&lock);
+	ids = calloc(nreviews + 1, sizeof(*ids));
+	for (size_t i = 0; ids && i < nreviews; i++)
+		if (reviews[i]->stored_status == REVIEW_PENDING &&
+		    now >= reviews[i]->expires_at)
+			memcpy(ids[n++], reviews[i]->id, REVIEW_ID_LEN);
+	pthread_mutex_unlock(&lock);
+	*out = ids;
+	return n;
 }
 
 /*
@@ -297,41 +359,36 @@ static void expire_locked(struct review *r, int64_t now)
 	}
 }
 
-static void notify(const char *id, const char *event, int status)
+void review_fire(const char *id, const char *event, int status, int remote)
 {
+	review_hook fn = remote ? remote_hook : hook;
 	struct json_object *j;
 
-	if (!hook)
+	if (!fn)
 		return;
 	j = review_json(id);
-	hook(hook_ud, id, event, j, status);
+	fn(remote ? remote_hook_ud : hook_ud, id, event, j, status);
 	json_object_put(j);
 }
 
-int review_decide(const char *id, const struct jg_identity *approver,
-		  int is_approver, int approve, const char *reason,
-		  int *status, const char **code, char *err, size_t errlen)
+static void notify(const char *id, const char *event, int status)
 {
-	struct review *r;
-	const char *event = NULL;
-	int rc = JG_ERROR, expired = 0;
+	review_fire(id, event, status, 0);
+}
 
-	pthread_mutex_lock(&lock);
-	r = find(id);
-	*status = -1;
-	if (!r) {
-		*code = REVIEW_E_NOTFOUND;
-		snprintf(err, errlen, "no review %s", id);
-		goto out;
-	}
-	expire_locked(r, now_ms());
-	expired = r->status == REVIEW_EXPIRED && !r->decided_by;
-	*status = r->status;
+int review_decide_on(struct review *r, const struct jg_identity *approver,
+		     int is_approver, int approve, const char *reason,
+		     const char **event, const char **code, char *err,
+		     size_t errlen)
+{
+	const char *id = r->id;
+
+	*event = NULL;
 	if (r->status != REVIEW_PENDING) {
 		*code = REVIEW_E_DECIDED;
 		snprintf(err, errlen, "review %s is %s", id,
 			 review_status_name(r->status));
-		goto out;
+		return JG_ERROR;
 	}
 	if (!approver || !approver->subject ||
 	    strcmp(approver->subject, r->requester->subject) == 0) {
@@ -339,13 +396,13 @@ int review_decide(const char *id, const struct jg_identity *approver,
 		snprintf(err, errlen, "you requested review %s; someone else "
 				      "must decide it",
 			 id);
-		goto out;
+		return JG_ERROR;
 	}
 	if (!is_approver) {
 		*code = REVIEW_E_NOT_APPROVER;
 		snprintf(err, errlen, "%s is not in an approver group",
 			 approver->subject);
-		goto out;
+		return JG_ERROR;
 	}
 	for (size_t i = 0; i < r->napprovals; i++)
 		if (strcmp(r->approvals[i].who->subject, approver->subject) ==
@@ -353,7 +410,7 @@ int review_decide(const char *id, const struct jg_identity *approver,
 			*code = REVIEW_E_TWICE;
 			snprintf(err, errlen, "%s already approved %s",
 				 approver->subject, id);
-			goto out;
+			return JG_ERROR;
 		}
 	if (approve) {
 		size_t total;
@@ -365,38 +422,60 @@ int review_decide(const char *id, const struct jg_identity *approver,
 				 "%s is in none of the groups this review "
 				 "still needs",
 				 approver->subject);
-			goto out;
+			return JG_ERROR;
 		}
 		r->approvals[r->napprovals].who = identity_dup(approver);
 		r->approvals[r->napprovals].at = now_ms();
 		if (!r->approvals[r->napprovals].who) {
 			*code = "internal";
 			snprintf(err, errlen, "out of memory");
-			goto out;
+			return JG_ERROR;
 		}
 		r->napprovals++;
 		if (match(r, &total, NULL) == total) {
 			r->status = REVIEW_APPROVED;
 			r->decided_at = now_ms();
 			r->decided_by = strdup(approver->subject);
-			event = "review.approved";
+			*event = "review.approved";
 		} else {
-			event = "review.approval";
+			*event = "review.approval";
 		}
 	} else {
 		if (!reason || !*reason) {
 			*code = "reason_required";
 			snprintf(err, errlen, "a denial needs a reason");
-			goto out;
+			return JG_ERROR;
 		}
 		r->status = REVIEW_DENIED;
 		r->decided_at = now_ms();
 		r->decided_by = strdup(approver->subject);
 		r->reason = strdup(reason);
-		event = "review.denied";
+		*event = "review.denied";
 	}
+	return JG_OK;
+}
+
+int review_decide(const char *id, const struct jg_identity *approver,
+		  int is_approver, int approve, const char *reason,
+		  int *status, const char **code, char *err, size_t errlen)
+{
+	struct review *r;
+	const char *event = NULL;
+	int rc = JG_ERROR, expired = 0;
+
+	pthread_mutex_lock(&lock);
+	r = review_find(id);
+	*status = -1;
+	if (!r) {
+		*code = REVIEW_E_NOTFOUND;
+		snprintf(err, errlen, "no review %s", id);
+		goto out;
+	}
+	expire_locked(r, now_ms());
+	expired = r->status == REVIEW_EXPIRED && !r->decided_by;
+	rc = review_decide_on(r, approver, is_approver, approve, reason,
+			      &event, code, err, errlen);
 	*status = r->status;
-	rc = JG_OK;
 out:
 	pthread_mutex_unlock(&lock);
 	if (expired)
@@ -406,19 +485,13 @@ out:
 	return rc;
 }
 
-int review_consume(const char *id, const char *subject,
-		   const unsigned char bind[32], const char **code, char *err,
-		   size_t errlen)
+int review_consume_on(struct review *r, const char *subject,
+		      const unsigned char bind[32], const char **code,
+		      char *err, size_t errlen)
 {
-	struct review *r;
-	int rc = JG_ERROR;
+	const char *id = r->id;
 
-	pthread_mutex_lock(&lock);
-	r = find(id);
-	if (!r) {
-		*code = REVIEW_E_NOTFOUND;
-		snprintf(err, errlen, "no review %s", id);
-	} else if (!subject || strcmp(subject, r->requester->subject) != 0) {
+	if (!subject || strcmp(subject, r->requester->subject) != 0) {
 		*code = REVIEW_E_NOT_REQUESTER;
 		snprintf(err, errlen, "review %s was requested by someone else",
 			 id);
@@ -432,12 +505,38 @@ int review_consume(const char *id, const char *subject,
 			 id);
 	} else {
 		r->status = REVIEW_USED;
-		rc = JG_OK;
+		return JG_OK;
+	}
+	return JG_ERROR;
+}
+
+int review_consume(const char *id, const char *subject,
+		   const unsigned char bind[32], const char **code, char *err,
+		   size_t errlen)
+{
+	struct review *r;
+	int rc = JG_ERROR;
+
+	pthread_mutex_lock(&lock);
+	r = review_find(id);
+	if (!r) {
+		*code = REVIEW_E_NOTFOUND;
+		snprintf(err, errlen, "no review %s", id);
+	} else {
+		rc = review_consume_on(r, subject, bind, code, err, errlen);
 	}
 	pthread_mutex_unlock(&lock);
 	if (rc == JG_OK)
 		notify(id, "review.used", REVIEW_USED);
 	return rc;
+}
+
+int review_expire_on(struct review *r, int64_t now)
+{
+	int was = r->status;
+
+	expire_locked(r, now);
+	return was == REVIEW_PENDING && r->status == REVIEW_EXPIRED;
 }
 
 size_t review_expire(void)
@@ -543,7 +642,7 @@ struct json_object *review_json(const char *id)
 	struct review *r;
 
 	pthread_mutex_lock(&lock);
-	r = find(id);
+	r = review_find(id);
 	if (r) {
 		expire_locked(r, now_ms());
 		o = to_json(r);
@@ -576,7 +675,7 @@ int review_status(const char *id)
 	int st = -1;
 
 	pthread_mutex_lock(&lock);
-	r = find(id);
+	r = review_find(id);
 	if (r) {
 		expire_locked(r, now_ms());
 		st = r->status;
@@ -590,7 +689,7 @@ void review_progress(const char *id, char *buf, size_t len)
 	struct review *r;
 
 	pthread_mutex_lock(&lock);
-	r = find(id);
+	r = review_find(id);
 	if (r)
 		progress_locked(r, buf, len);
 	else

@@ -111,6 +111,43 @@ void review_progress(const char *id, char *buf, size_t len);
 typedef void (*review_hook)(void *ud, const char *id, const char *event,
 			    struct json_object *json, int status);
 void review_set_hook(review_hook fn, void *ud);
+/* The same for steps another gateway made (seen through the store):
+ * held actions here must hear of them, notifiers were told there. */
+void review_set_remote_hook(review_hook fn, void *ud);
+
+/*
+ * With a store (core/review_store.c): every step is made on the stored
+ * document with a version check (another gateway may make a step at the
+ * same time) and installed here only once the store took it.  Without a
+ * store these run the in-memory steps above.  cb runs on loop l, later
+ * (with a store) or before the call returns (without); status is the
+ * review's status after the step, code and err say why on JG_ERROR.
+ */
+typedef void (*review_done_cb)(void *ud, int rc, int status,
+			       const char *code, const char *err);
+/* id gets the new review's id at once.  JG_AGAIN: cb runs when it is
+ * stored; JG_OK: no store, cb already ran; JG_ERROR: no review, no cb.
+ * rq->detail is taken in every case. */
+int review_create_async(struct jg_loop *l, const struct review_request *rq,
+			char *id, review_done_cb cb, void *ud);
+void review_decide_async(struct jg_loop *l, const char *id,
+			 const struct jg_identity *approver, int is_approver,
+			 int approve, const char *reason, review_done_cb cb,
+			 void *ud);
+void review_consume_async(struct jg_loop *l, const char *id,
+			  const char *subject, const unsigned char bind[32],
+			  review_done_cb cb, void *ud);
+/* Expire due reviews (main loop, each tick): in the store if there is
+ * one, else review_expire(). */
+void review_expire_tick(void);
+/*
+ * Main loop: read every stored review and follow the store's changes
+ * from now on (start, reload); review_sync_loaded() once read.
+ * review_sync_stop() before the store goes away.
+ */
+void review_sync_start(void);
+int review_sync_loaded(void);
+void review_sync_stop(void);
 
 void reviews_reset(void);
 

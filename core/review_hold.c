@@ -50,29 +50,9 @@ static void unlink_hold(struct hold *h)
 		}
 }
 
-/* Session's thread. */
-static void deliver(void *ud)
+/* Session's thread: the outcome reaches the plugin, and the record. */
+static void finish(struct hold *h, int outcome)
 {
-	struct hold *h = ud;
-	const char *code;
-	char err[200];
-	int outcome = h->outcome, dead;
-
-	pthread_mutex_lock(&holds_lock);
-	dead = h->dead;
-	pthread_mutex_unlock(&holds_lock);
-	if (dead) {
-		free(h);
-		return;
-	}
-	/* The approval opens this action once; a second delivery or a
-	 * different action finds it used. */
-	if (outcome == JG_REVIEW_APPROVED &&
-	    review_consume(h->id, h->subject, h->bind, &code, err,
-			   sizeof(err)) != JG_OK) {
-		outcome = JG_REVIEW_FAILED;
-		snprintf(h->detail, sizeof(h->detail), "%s", err);
-	}
 	{
 		struct jg_attr at[3] = {
 			{"review", h->id},
@@ -90,6 +70,56 @@ static void deliver(void *ud)
 	h->dead = 1; /* cleanup after this finds nothing to do */
 	pthread_mutex_unlock(&holds_lock);
 	h->cb(h->ud, outcome, h->id, h->detail);
+}
+
+/* Is the session gone?  Then h is ours to free. */
+static int gone(struct hold *h)
+{
+	int dead;
+
+	pthread_mutex_lock(&holds_lock);
+	dead = h->dead;
+	pthread_mutex_unlock(&holds_lock);
+	if (dead)
+		free(h);
+	return dead;
+}
+
+/* Session's thread: the approval was used (or not) in the store. */
+static void consumed(void *ud, int rc, int status, const char *code,
+		     const char *err)
+{
+	struct hold *h = ud;
+
+	(void)status;
+	(void)code;
+	if (gone(h))
+		return;
+	if (rc != JG_OK) {
+		snprintf(h->detail, sizeof(h->detail), "%s",
+			 err ? err : "the approval could not be used");
+		finish(h, JG_REVIEW_FAILED);
+		return;
+	}
+	finish(h, JG_REVIEW_APPROVED);
+}
+
+/* Session's thread. */
+static void deliver(void *ud)
+{
+	struct hold *h = ud;
+
+	if (gone(h))
+		return;
+	/* The approval opens this action once; a second delivery or a
+	 * different action finds it used.  With a store this is a step on
+	 * the stored review, so only one gateway can use it. */
+	if (h->outcome == JG_REVIEW_APPROVED) {
+		review_consume_async(h->loop, h->id, h->subject, h->bind,
+				     consumed, h);
+		return;
+	}
+	finish(h, h->outcome);
 }
 
 /* Session's thread, at session end. */
@@ -113,6 +143,26 @@ static void hold_cleanup(void *ud)
 		free(h);
 }
 
+/* Hand outcome to every session waiting on review id (any thread). */
+static void post_to_holds(const char *id, int outcome, const char *detail)
+{
+	pthread_mutex_lock(&holds_lock);
+	for (struct hold **p = &holds; *p;) {
+		struct hold *h = *p;
+
+		if (strcmp(h->id, id) != 0) {
+			p = &h->next;
+			continue;
+		}
+		*p = h->next;
+		h->outcome = outcome;
+		h->posted = 1;
+		snprintf(h->detail, sizeof(h->detail), "%s", detail);
+		loop_post(h->loop, deliver, h);
+	}
+	pthread_mutex_unlock(&holds_lock);
+}
+
 /* Review hook: any thread.  Post outcomes to waiting sessions and tell
  * the notifiers (on the main loop). */
 static void post_outcome(const char *id, int status, struct json_object *j)
@@ -126,23 +176,27 @@ static void post_outcome(const char *id, int status, struct json_object *j)
 	if (!outcome)
 		return;
 	json_object_object_get_ex(j, "reason", &why);
-	pthread_mutex_lock(&holds_lock);
-	for (struct hold **p = &holds; *p;) {
-		struct hold *h = *p;
+	post_to_holds(id, outcome,
+		      why ? json_object_get_string(why)
+			  : review_status_name(status));
+}
 
-		if (strcmp(h->id, id) != 0) {
-			p = &h->next;
-			continue;
-		}
-		*p = h->next;
-		h->outcome = outcome;
-		h->posted = 1;
-		snprintf(h->detail, sizeof(h->detail), "%s",
-			 why ? json_object_get_string(why)
-			     : review_status_name(status));
-		loop_post(h->loop, deliver, h);
-	}
-	pthread_mutex_unlock(&holds_lock);
+/* The review of a hold could not be stored: the hold fails. */
+static void create_failed(const char *id, const char *why)
+{
+	post_to_holds(id, JG_REVIEW_FAILED, why);
+}
+
+static void hold_created(void *ud, int rc, int status, const char *code,
+			 const char *err)
+{
+	char *id = ud;
+
+	(void)status;
+	(void)code;
+	if (rc != JG_OK)
+		create_failed(id, err ? err : "the review could not be stored");
+	free(id);
 }
 
 struct note {
@@ -157,6 +211,17 @@ static void note_run(void *ud)
 	auth_notify(n->event, n->json);
 	free(n->json);
 	free(n);
+}
+
+/* A step made through another gateway: release what waits here; that
+ * gateway told the notifiers. */
+static void on_remote_review(void *ud, const char *id, const char *event,
+			     struct json_object *j, int status)
+{
+	(void)ud;
+	log_msg(JG_LOG_INFO, "JG4102", NULL, NULL, "%s %s (another gateway)",
+		event, id);
+	post_outcome(id, status, j);
 }
 
 static void on_review(void *ud, const char *id, const char *event,
@@ -183,6 +248,7 @@ void review_hold_start(void);
 void review_hold_start(void)
 {
 	review_set_hook(on_review, NULL);
+	review_set_remote_hook(on_remote_review, NULL);
 }
 
 static struct json_object *action_json(const struct jg_action *a)
@@ -220,7 +286,8 @@ int core_review_hold(struct jg_session *s, const struct jg_action *a,
 	struct review_request rq = {0};
 	unsigned char bind[32];
 	struct hold *h;
-	char id[REVIEW_ID_LEN], err[128], *copy;
+	char id[REVIEW_ID_LEN], *copy, *pending;
+	int rc;
 
 	if (!st || !st->acc || !a || !d || !cb)
 		return JG_ERROR;
@@ -256,18 +323,28 @@ int core_review_hold(struct jg_session *s, const struct jg_action *a,
 	h->next = holds;
 	holds = h;
 	pthread_mutex_unlock(&holds_lock);
-	if (review_create(&rq, id, err, sizeof(err)) != JG_OK) {
+	/* The id is known at once; the store (if any) confirms later and
+	 * hold_created fails the hold if it cannot. */
+	pending = calloc(1, REVIEW_ID_LEN);
+	rc = pending ? review_create_async(s->loop, &rq, id, hold_created,
+					   pending)
+		     : JG_ERROR;
+	if (!pending)
+		json_object_put(rq.detail);
+	if (rc == JG_ERROR) {
 		pthread_mutex_lock(&holds_lock);
 		unlink_hold(h);
 		h->posted = 1;
 		h->dead = 1; /* cleanup frees */
 		pthread_mutex_unlock(&holds_lock);
-		json_object_put(rq.detail);
+		free(pending);
 		return JG_ERROR;
 	}
 	pthread_mutex_lock(&holds_lock);
 	memcpy(h->id, id, REVIEW_ID_LEN);
 	pthread_mutex_unlock(&holds_lock);
+	if (rc == JG_AGAIN) /* JG_OK: hold_created ran and freed it */
+		memcpy(pending, id, REVIEW_ID_LEN);
 	memcpy(copy, id, REVIEW_ID_LEN);
 	*review_id = copy;
 	{

@@ -10,6 +10,7 @@
 #include "host.h"
 #include "loader.h"
 #include "log.h"
+#include "record.h"
 #include "tls.h"
 
 #include <json-c/json.h>
@@ -62,6 +63,7 @@ static void rt_free(struct rt *rt)
 	tls_server_free(rt->admin_tls);
 	free(rt->listeners);
 	free(rt->conns);
+	free(rt->record);
 	/* Instances and plugins go with the conf (loader registry). */
 	if (rt->conf)
 		conf_unref(rt->conf);
@@ -305,11 +307,13 @@ static int load_admin(struct rt *rt, char *err, size_t errlen)
 	return 0;
 }
 
-struct rt *rt_load(const char *path, char *err, size_t errlen)
+static struct rt *load(const char *path, int check_only, char *err,
+		       size_t errlen)
 {
 	struct rt *rt = calloc(1, sizeof(*rt));
 
-	if (rt == NULL) {
+	if (rt == NULL || !(rt->record = calloc(1, sizeof(*rt->record)))) {
+		free(rt);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -324,6 +328,8 @@ struct rt *rt_load(const char *path, char *err, size_t errlen)
 	if (load_connections(rt, err, errlen) < 0 ||
 	    load_listeners(rt, &core_host, err, errlen) < 0 ||
 	    load_admin(rt, err, errlen) < 0 ||
+	    record_prepare(rt->plugins, rt->conf, &core_host, check_only,
+			   rt->record, err, errlen) < 0 ||
 	    auth_apply(rt, err, errlen) < 0)
 		goto fail;
 	return rt;
@@ -332,4 +338,27 @@ fail:
 		snprintf(err, errlen, "out of memory");
 	rt_free(rt);
 	return NULL;
+}
+
+struct rt *rt_load(const char *path, char *err, size_t errlen)
+{
+	return load(path, 0, err, errlen);
+}
+
+struct rt *rt_check(const char *path, char *err, size_t errlen)
+{
+	return load(path, 1, err, errlen);
+}
+
+int rt_activate(struct rt *rt, char *err, size_t errlen)
+{
+	if (record_apply(rt->record, err, errlen) < 0)
+		return -1;
+	if (!record_configured())
+		log_msg(JG_LOG_WARN, "JG0014", NULL, NULL,
+			"no \"store\" and \"recording\": sessions are not "
+			"recorded (protocol plugins refuse what they cannot "
+			"record unless told best_effort)");
+	auth_activate();
+	return 0;
 }

@@ -52,11 +52,20 @@ struct rt {
 	char admin_host[256], admin_port[16];
 	struct tls_server *admin_tls;
 	void *plugins;               /* the loader's set, if it keeps one */
+	struct record_setup *record; /* store and recording, for rt_activate */
 };
 
 /* Load, validate, load plugins and create instances.  NULL with
  * "FILE:LINE: KEY: what" in err. */
 struct rt *rt_load(const char *path, char *err, size_t errlen);
+/* The same for --check-config: the store is validated, not opened. */
+struct rt *rt_check(const char *path, char *err, size_t errlen);
+/*
+ * rt becomes the running generation (main thread, at start and after a
+ * reload was accepted): its store and recording settings take over, and
+ * grants and reviews are read from the store and watched.  -1 with err.
+ */
+int rt_activate(struct rt *rt, char *err, size_t errlen);
 void rt_ref(struct rt *rt);
 void rt_unref(struct rt *rt);
 /* rt_unref() with the signature of a cleanup hook. */

@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
+#include "record.h"
 #include "runtime.h"
 #include "stream.h"
 #include "worker.h"
@@ -157,6 +158,12 @@ static void session_teardown(struct jg_session *s)
 		ops->session_close(s->instance, s, s->state);
 		metrics_inc(M_SESSIONS_ACTIVE, -1);
 	}
+	/* After the plugin's last events, before the cleanups: the record
+	 * ends with the reason and the client's byte counts, sealed. */
+	{
+		struct jg_attr a[] = {{"bytes_in", bin}, {"bytes_out", bout}};
+		record_session_end_attrs(s, s->end_reason, a, 2);
+	}
 	while (s->cleanups) {
 		struct cleanup *c = s->cleanups;
 		s->cleanups = c->next;
@@ -247,11 +254,42 @@ static void idle_timeout_cb(struct ev_loop *ev, ev_timer *t, int revents)
 	session_end(s, "idle timeout");
 }
 
+/*
+ * The record's "connect" event.  When recording is configured and the
+ * store cannot take it (or failed moments ago), the session is refused
+ * before the protocol sees it: fail closed.  Without a store the
+ * protocol plugin decides (its own record calls fail).
+ */
+static int session_record_begin(struct jg_session *s)
+{
+	char why[256] = "";
+	struct jg_attr a[] = {{"listener", s->listener->name},
+			      {"protocol", s->listener->protocol},
+			      {"tls", s->client && stream_is_tls(s->client)
+					      ? "true"
+					      : "false"}};
+
+	if (!record_configured() ||
+	    record_session_begin(s, a, 3, why, sizeof(why)) == JG_OK)
+		return 0;
+	metrics_inc(M_ERRORS, 1);
+	{
+		struct log_field f[] = {{"peer", s->peer, 0},
+					{"error", why, 0}};
+		log_fields(JG_LOG_ERROR, "JG0108", s->plugin->name, s->id,
+			   "session refused: recording unavailable", f, 2);
+	}
+	session_end(s, "recording unavailable");
+	return -1;
+}
+
 static void session_open_plugin(struct jg_session *s)
 {
 	const struct jg_protocol_ops *ops = s->plugin->ops;
 	int rc;
 
+	if (session_record_begin(s) < 0)
+		return;
 	rc = ops->session_open(s->instance, s, &s->state);
 	if (rc != JG_OK) {
 		metrics_inc(M_ERRORS, 1);

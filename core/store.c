@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 static const struct jg_store_ops *S_ops;
 static void *S_inst;
 
@@ -234,4 +236,204 @@ void store_unwatch(struct store_sub *sub)
 		W.ops->unwatch(W.inst, W.handle);
 		W.handle = NULL;
 	}
+}
+
+/*
+ * Read-modify-write with the version check (see store.h): get, let fn
+ * change the document, put it back expecting the version read; when
+ * another gateway changed it in between, read again and retry.
+ */
+#define MODIFY_TRIES 8
+
+struct modify {
+	struct jg_loop *loop;
+	char collection[32];
+	char *id;
+	char *out; /* the document being put */
+	store_modify_fn fn;
+	jg_store_cb done;
+	void *ud;
+	int tries;
+};
+
+static void modify_get(struct modify *m);
+
+static void modify_finish(struct modify *m, int status, const char *doc,
+			  uint64_t version, const char *err)
+{
+	m->done(m->ud, status, doc, version, err);
+	free(m->out);
+	free(m->id);
+	free(m);
+}
+
+static void modify_put_done(void *ud, int status, const char *doc,
+			    uint64_t version, const char *err)
+{
+	struct modify *m = ud;
+
+	(void)doc;
+	if (status == JG_DECLINED && ++m->tries < MODIFY_TRIES) {
+		free(m->out);
+		m->out = NULL;
+		modify_get(m); /* changed elsewhere meanwhile: again */
+		return;
+	}
+	if (status == JG_DECLINED)
+		modify_finish(m, JG_ERROR, NULL, 0,
+			      "the document keeps changing; try again");
+	else
+		modify_finish(m, status, status == JG_OK ? m->out : NULL,
+			      version, err);
+}
+
+static void modify_got(void *ud, int status, const char *doc,
+		       uint64_t version, const char *err)
+{
+	struct modify *m = ud;
+	int rc;
+
+	if (status == JG_ERROR) {
+		modify_finish(m, JG_ERROR, NULL, 0, err);
+		return;
+	}
+	if (status != JG_OK) {
+		doc = NULL;
+		version = 0;
+	}
+	rc = m->fn(m->ud, doc, version, &m->out);
+	if (rc != JG_OK || !m->out) {
+		/* fn refused, or has nothing to change: done as stored */
+		modify_finish(m, rc == JG_OK ? JG_DECLINED : rc, doc, version,
+			      NULL);
+		return;
+	}
+	if (store_put(m->loop, m->collection, m->id, m->out, version,
+		      modify_put_done, m) != JG_AGAIN)
+		modify_finish(m, JG_ERROR, NULL, 0, "the store refused");
+}
+
+static void modify_get(struct modify *m)
+{
+	if (store_get(m->loop, m->collection, m->id, modify_got, m) !=
+	    JG_AGAIN)
+		modify_finish(m, JG_ERROR, NULL, 0, "the store refused");
+}
+
+int store_modify(struct jg_loop *l, const char *collection, const char *id,
+		 store_modify_fn fn, jg_store_cb done, void *ud)
+{
+	struct modify *m;
+
+	if (!store_configured() || !collection ||
+	    strlen(collection) >= sizeof(m->collection) || !id)
+		return JG_ERROR;
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->id = strdup(id))) {
+		free(m);
+		return JG_ERROR;
+	}
+	m->loop = l;
+	strcpy(m->collection, collection);
+	m->fn = fn;
+	m->done = done;
+	m->ud = ud;
+	/* done runs later in every case, never inside this call */
+	if (store_get(l, collection, id, modify_got, m) != JG_AGAIN) {
+		free(m->id);
+		free(m);
+		return JG_ERROR;
+	}
+	return JG_AGAIN;
+}
+
+/*
+ * Following a collection (see store.h): read it all, then every change.
+ */
+static void follow_listed(void *ud, int status, const char *doc,
+			  uint64_t version, const char *err)
+{
+	struct store_follow *f = ud;
+	struct json_object *a = doc ? json_tokener_parse(doc) : NULL;
+	size_t n = 0;
+
+	(void)version;
+	f->listing = 0;
+	if (status != JG_OK || !json_object_is_type(a, json_type_array)) {
+		json_object_put(a);
+		if (f->listed)
+			f->listed(n, err ? err : "the store gave no list");
+		return; /* store_follow_retry() tries again */
+	}
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *it = json_object_array_get_idx(a, i), *d,
+				   *v;
+
+		if (json_object_object_get_ex(it, "doc", &d) &&
+		    json_object_object_get_ex(it, "version", &v)) {
+			f->doc(json_object_to_json_string_ext(
+				       d, JSON_C_TO_STRING_PLAIN),
+			       (uint64_t)json_object_get_int64(v));
+			n++;
+		}
+	}
+	json_object_put(a);
+	if (f->listed && !f->loaded)
+		f->listed(n, NULL);
+	f->loaded = 1;
+}
+
+static void follow_list(struct store_follow *f)
+{
+	if (f->listing || !store_configured())
+		return;
+	f->listing = 1;
+	if (store_list(f->loop, f->collection, follow_listed, f) != JG_AGAIN)
+		f->listing = 0;
+}
+
+static void follow_got(void *ud, int status, const char *doc,
+		       uint64_t version, const char *err)
+{
+	struct store_follow *f = ud;
+
+	(void)err;
+	if (status == JG_OK && doc)
+		f->doc(doc, version);
+}
+
+static void follow_changed(void *ud, const char *collection, const char *id,
+			   uint64_t version)
+{
+	struct store_follow *f = ud;
+
+	(void)collection;
+	if (!id)
+		follow_list(f); /* the store may have missed changes */
+	else if (version && (!f->want || f->want(id, version)))
+		store_get(f->loop, f->collection, id, follow_got, f);
+}
+
+int store_follow_start(struct store_follow *f, struct jg_loop *l)
+{
+	store_follow_stop(f);
+	f->loop = l;
+	f->loaded = !store_configured();
+	if (f->loaded)
+		return 0;
+	f->sub = store_watch(l, f->collection, NULL, follow_changed, f);
+	follow_list(f);
+	return f->sub ? 0 : -1;
+}
+
+void store_follow_retry(struct store_follow *f)
+{
+	if (!f->loaded)
+		follow_list(f);
+}
+
+void store_follow_stop(struct store_follow *f)
+{
+	store_unwatch(f->sub);
+	f->sub = NULL;
 }

@@ -43,6 +43,22 @@ int store_remove(struct jg_loop *l, const char *collection, const char *id,
 		 uint64_t expect_version, jg_store_cb cb, void *ud);
 
 /*
+ * Change one document safely while other gateways may change it too:
+ * get it, call fn with the stored document (NULL and version 0 when
+ * absent), put what fn wrote to *out (malloc'd) expecting the version
+ * read, and retry from the get when the version moved meanwhile.  fn
+ * returns JG_OK (put *out; no *out: nothing to change), JG_DECLINED or
+ * JG_ERROR (stop; done gets that status and the stored document).
+ * fn may run several times.  done gets JG_OK with the document put and
+ * its new version, JG_DECLINED/JG_ERROR otherwise; it runs on l, never
+ * inside this call.  Returns JG_AGAIN, or JG_ERROR at once (no store).
+ */
+typedef int (*store_modify_fn)(void *ud, const char *doc, uint64_t version,
+			       char **out);
+int store_modify(struct jg_loop *l, const char *collection, const char *id,
+		 store_modify_fn fn, jg_store_cb done, void *ud);
+
+/*
  * Call cb on loop l (the calling thread's loop) whenever document id of
  * collection changes on any gateway sharing the store; id NULL: any
  * document of the collection.  cb also runs with id NULL when the store
@@ -53,5 +69,29 @@ struct store_sub;
 struct store_sub *store_watch(struct jg_loop *l, const char *collection,
 			      const char *id, jg_store_watch_cb cb, void *ud);
 void store_unwatch(struct store_sub *sub);
+
+/*
+ * Follow a collection on loop l: every stored document is handed to doc
+ * (the list at start, then each change any gateway makes, and the list
+ * again after the store may have missed changes).  want (may be NULL)
+ * says whether a change to id at version is worth reading.  listed tells
+ * how the first list went (err NULL: n documents); loaded is set once it
+ * worked.  Call store_follow_retry() now and then until loaded; stop
+ * before the store goes away.  Start returns -1 when no watch could be
+ * made (changes elsewhere are then not seen).  All on l's thread.
+ */
+struct store_follow {
+	const char *collection;
+	void (*doc)(const char *json, uint64_t version);
+	int (*want)(const char *id, uint64_t version);
+	void (*listed)(size_t n, const char *err);
+	/* state */
+	struct jg_loop *loop;
+	struct store_sub *sub;
+	int loaded, listing;
+};
+int store_follow_start(struct store_follow *f, struct jg_loop *l);
+void store_follow_retry(struct store_follow *f);
+void store_follow_stop(struct store_follow *f);
 
 #endif /* JG_STORE_H */

@@ -154,7 +154,7 @@ static void fill(void)
 		fake_run(20);
 	}
 	printf("failed=%d refused=%d failures=%lld\n", failed, refused,
-	       (long long)fake_metric("jitgate_record_failures_total"));
+	       (long long)fake_metric("record_failures_total"));
 }
 
 int main(int argc, char **argv)

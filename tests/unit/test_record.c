@@ -211,7 +211,7 @@ static void test_session_sealed(void **state)
 	assert_non_null(strstr(events[2], "\"attr_seq\":\"fake\""));
 	assert_non_null(strstr(events[2], "PASSWORD '[REDACTED]'"));
 	assert_non_null(strstr(events[3], "client quit"));
-	assert_true(fake_metric("jitgate_record_events_total") >= 5);
+	assert_true(fake_metric("record_events_total") >= 5);
 }
 
 static void test_cleanup_seals(void **state)
@@ -248,7 +248,7 @@ static void test_fail_closed(void **state)
 {
 	char err[128];
 	(void)state;
-	int64_t failures = fake_metric("jitgate_record_failures_total");
+	int64_t failures = fake_metric("record_failures_total");
 	struct jg_session *s = fake_session("s-0000000000000004");
 	struct jg_attr sa[] = {{"text", "SELECT 1"}};
 	assert_int_equal(core_record(s, "statement", sa, 1), JG_OK);
@@ -257,8 +257,8 @@ static void test_fail_closed(void **state)
 	fake_run(5);
 	/* the store failed: this session may not go on ... */
 	assert_int_equal(core_record(s, "statement", sa, 1), JG_ERROR);
-	assert_true(fake_metric("jitgate_record_failures_total") > failures);
-	assert_true(fake_metric("jitgate_record_refused_total") > 0);
+	assert_true(fake_metric("record_failures_total") > failures);
+	assert_true(fake_metric("record_refused_total") > 0);
 	/* ... is ended after the grace ... */
 	for (int i = 0; i < 100 && !fake_session_ended(s); i++)
 		fake_run(10);
@@ -284,12 +284,12 @@ static void test_best_effort(void **state)
 	configure("best_effort");
 	struct jg_session *s = fake_session("s-0000000000000006");
 	struct jg_attr sa[] = {{"text", "SELECT 1"}};
-	int64_t dropped = fake_metric("jitgate_record_dropped_total");
+	int64_t dropped = fake_metric("record_dropped_total");
 	fail_appends = 1;
 	assert_int_equal(core_record(s, "statement", sa, 1), JG_OK);
 	fake_run(5);
 	assert_int_equal(core_record(s, "statement", sa, 1), JG_OK);
-	assert_true(fake_metric("jitgate_record_dropped_total") > dropped);
+	assert_true(fake_metric("record_dropped_total") > dropped);
 	fake_run(40);
 	assert_null(fake_session_ended(s));
 	fake_session_close(s);
