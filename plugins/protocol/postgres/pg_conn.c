@@ -30,9 +30,9 @@ static int client_write_now(struct pg_session *ps, struct pg_buf *b)
 
 	if (b->oom)
 		return -1;
-	rc = ps->h->stream_write(ps->client, b->data, b->len);
+	rc = pg_client_write(ps, b->data, b->len);
 	pg_buf_reset(b);
-	return rc == JG_ERROR ? -1 : 0;
+	return rc;
 }
 
 static int is_loopback_ok(struct pg_session *ps)
@@ -249,7 +249,6 @@ static int handle_password(struct pg_session *ps, const struct pg_frame *f)
 	char err[256] = "";
 	char msg[400];
 	const char *user = pg_startup_get(&ps->su, "user");
-	struct jg_attr ra[3];
 	int rc;
 
 	if (f->type != 'p' || f->body_len == 0 ||
@@ -260,13 +259,7 @@ static int handle_password(struct pg_session *ps, const struct pg_frame *f)
 	rc = ps->h->authenticate(ps->s, user, (const char *)f->body,
 				 f->body_len - 1, ps->conn_name, err,
 				 sizeof(err));
-	ra[0].key = "user";
-	ra[0].value = user;
-	ra[1].key = "connection";
-	ra[1].value = ps->conn_name;
-	ra[2].key = "result";
-	ra[2].value = rc == JG_OK ? "ok" : "refused";
-	pg_record(ps, "auth", ra, 3);
+	/* the core records the authentication itself */
 	if (rc != JG_OK) {
 		ps->h->metric_add(PG_PLUGIN, "auth_failures", 1);
 		snprintf(msg, sizeof(msg),
@@ -527,7 +520,15 @@ static int upstream_startup_msg(struct pg_session *ps, const struct pg_frame *f)
 				{"upstream", ps->up_host},
 				{"auth_method", ps->ua.method ?: "trust"},
 			};
-			pg_record(ps, "session_start", a, 3);
+			/* no session runs unrecorded: the core records each
+			 * decision, this proves the record is writable */
+			if (pg_record(ps, "session_start", a, 3) < 0) {
+				pg_fatal(ps, "58000",
+					 "the session cannot be recorded, so "
+					 "the gateway refuses it",
+					 NULL);
+				return -1;
+			}
 		}
 		ps->h->metric_add(PG_PLUGIN, "sessions", 1);
 		if (pg_client_write(ps, f->body - 5, f->total) < 0)

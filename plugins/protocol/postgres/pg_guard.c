@@ -14,24 +14,14 @@
 
 #define MAX_ATTRS (5 + 2 * PG_MAX_NAMES + PG_NFLAGS)
 
-static const char *effect_name(int e)
+int pg_record(struct pg_session *ps, const char *event,
+	      const struct jg_attr *a, size_t n)
 {
-	switch (e) {
-	case JG_EFFECT_ALLOW:
-		return "allow";
-	case JG_EFFECT_REVIEW:
-		return "review";
-	default:
-		return "deny";
-	}
-}
-
-void pg_record(struct pg_session *ps, const char *event,
-	       const struct jg_attr *a, size_t n)
-{
-	if (ps->h->record(ps->s, event, a, n) != JG_OK)
-		ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0401",
-			   "could not record %s", event);
+	if (ps->h->record(ps->s, event, a, n) == JG_OK)
+		return 0;
+	ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0401",
+		   "could not record %s", event);
+	return -1;
 }
 
 /* The attributes policy matches for one statement. */
@@ -83,29 +73,6 @@ static int decide(struct pg_session *ps, const char *text,
 	if (d->effect == JG_EFFECT_ALLOW && d->mask_profile[0])
 		ps->masking = 1;
 	return d->effect;
-}
-
-/* Record one decided statement.  -1 if recording failed. */
-static int record_statement(struct pg_session *ps, const char *text,
-			    const struct jg_attr *sa, size_t sn,
-			    const struct jg_decision *d)
-{
-	struct jg_attr a[MAX_ATTRS + 4];
-	size_t n = 0, i;
-
-	if (d->record_level <= 0)
-		return 0;
-	a[n].key = "decision";
-	a[n++].value = effect_name(d->effect);
-	a[n].key = "rule";
-	a[n++].value = d->rule;
-	for (i = 0; i < sn; i++)
-		a[n++] = sa[i];
-	if (d->record_level >= 2 && text) {
-		a[n].key = "text";
-		a[n++].value = text;
-	}
-	return ps->h->record(ps->s, "statement", a, n) == JG_OK ? 0 : -1;
 }
 
 static void denial_text(char *buf, size_t len, const char *what,
@@ -263,14 +230,10 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	worst.effect = JG_EFFECT_ALLOW;
 	for (i = 0; i < c.n; i++) {
 		na = stmt_attrs(&c.stmts[i], c.n > 1, a);
+		/* the core records the decision with these attributes and
+		 * the text before it takes effect, and denies what it cannot
+		 * record; the session itself only runs with recording up */
 		rc = decide(ps, c.stmts[i].text, a, na, &d);
-		if (record_statement(ps, c.stmts[i].text, a, na, &d) < 0 &&
-		    rc == JG_EFFECT_ALLOW) {
-			/* not recorded: must not happen */
-			snprintf(d.reason, sizeof(d.reason),
-				 "the statement could not be recorded");
-			d.effect = rc = JG_EFFECT_DENY;
-		}
 		if (rc == JG_EFFECT_DENY) {
 			denial_text(buf, sizeof(buf),
 				    pg_kind_name(c.stmts[i].kind), &d);
@@ -319,8 +282,7 @@ int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 	struct jg_decision d;
 
 	snprintf(oidtext, sizeof(oidtext), "%u", oid);
-	if (decide(ps, NULL, a, 3, &d) != JG_EFFECT_ALLOW ||
-	    record_statement(ps, NULL, a, 3, &d) < 0) {
+	if (decide(ps, NULL, a, 3, &d) != JG_EFFECT_ALLOW) {
 		denial_text(buf, sizeof(buf), "function call", &d);
 		pg_deny(ps, 'F', "42501", buf, NULL);
 		return 1;

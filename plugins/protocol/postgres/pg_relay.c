@@ -26,25 +26,52 @@ static uint32_t be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* Output is queued per direction and written once per event-loop
+ * callback (pg_flush from pg_leave): one send for a Bind/Execute/Sync
+ * pipeline instead of one per message, so the peers wake once. */
+#define PG_QUEUE_FLUSH (64U << 10)
+
+void pg_flush(struct pg_session *ps)
+{
+	int rc;
+
+	if (ps->state == ST_DONE) {
+		pg_buf_reset(&ps->upq);
+		pg_buf_reset(&ps->cq);
+		return;
+	}
+	if (ps->upq.len && ps->up) {
+		rc = ps->h->stream_write(ps->up, ps->upq.data, ps->upq.len);
+		if (rc == JG_AGAIN)
+			ps->h->stream_read_enable(ps->client, 0);
+	}
+	pg_buf_reset(&ps->upq);
+	if (ps->cq.len) {
+		rc = ps->h->stream_write(ps->client, ps->cq.data, ps->cq.len);
+		if (rc == JG_AGAIN && ps->up)
+			ps->h->stream_read_enable(ps->up, 0);
+	}
+	pg_buf_reset(&ps->cq);
+}
+
 int pg_client_write(struct pg_session *ps, const void *p, size_t n)
 {
-	int rc = ps->h->stream_write(ps->client, p, n);
-
-	if (rc == JG_AGAIN && ps->up)
-		ps->h->stream_read_enable(ps->up, 0);
-	return rc == JG_ERROR ? -1 : 0;
+	pg_buf_add(&ps->cq, p, n);
+	if (ps->cq.oom)
+		return -1;
+	if (ps->cq.len > PG_QUEUE_FLUSH)
+		pg_flush(ps);
+	return 0;
 }
 
 void pg_send_upstream_frame(struct pg_session *ps, const uint8_t *p, size_t n)
 {
-	int rc;
-
 	/* each of these ends in exactly one ReadyForQuery */
 	if (p[0] == 'Q' || p[0] == 'S' || p[0] == 'F')
 		ps->rfq_sent++;
-	rc = ps->h->stream_write(ps->up, p, n);
-	if (rc == JG_AGAIN)
-		ps->h->stream_read_enable(ps->client, 0);
+	pg_buf_add(&ps->upq, p, n);
+	if (ps->upq.len > PG_QUEUE_FLUSH)
+		pg_flush(ps);
 }
 
 void pg_fatal(struct pg_session *ps, const char *sqlstate,
@@ -52,6 +79,7 @@ void pg_fatal(struct pg_session *ps, const char *sqlstate,
 {
 	if (ps->state == ST_DONE)
 		return;
+	pg_flush(ps); /* what was already answered goes first */
 	pg_buf_reset(&ps->out);
 	pg_build_error(&ps->out, 'E', "FATAL", sqlstate, message, detail,
 		       NULL);
@@ -216,7 +244,8 @@ static int client_message(struct pg_session *ps, const struct pg_frame *f,
 		return pg_guard_function_call(ps, msg, f->total,
 					      be32(f->body));
 	case 'X':
-		ps->h->stream_write(ps->up, msg, f->total);
+		pg_send_upstream_frame(ps, msg, f->total);
+		pg_flush(ps);
 		ps->state = ST_DONE;
 		ps->h->stream_shutdown(ps->up);
 		ps->h->session_end(ps->s, "client terminated");
@@ -250,7 +279,7 @@ int pg_relay_client_input(struct pg_session *ps)
 			return -1;
 		ps->h->stream_consume(ps->client, f.total);
 		if (ps->up && ps->h->stream_pending(ps->up) > ps->in->max_message)
-			return 0; /* on_drained resumes */
+			break; /* on_drained resumes */
 	}
 	return 0;
 }
@@ -501,7 +530,7 @@ int pg_relay_upstream_input(struct pg_session *ps)
 		ps->h->stream_consume(ps->up, f.total);
 		pg_buf_reset(&ps->out);
 		if (ps->h->stream_pending(ps->client) > (1U << 20))
-			return 0; /* on_drained resumes */
+			break; /* on_drained resumes */
 	}
 	return 0;
 }

@@ -107,6 +107,8 @@ struct pg_session {
 	char review_id[128];
 
 	struct pg_buf out;       /* scratch for messages we build */
+	struct pg_buf upq;       /* queued for upstream (pg_flush) */
+	struct pg_buf cq;        /* queued for the client (pg_flush) */
 	int busy;                /* callbacks running on this session */
 	int closed;              /* session_close came while busy */
 };
@@ -147,14 +149,17 @@ int pg_guard_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
 int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 			   size_t n, uint32_t oid);
 void pg_guard_cancel_hold(struct pg_session *ps);
-void pg_record(struct pg_session *ps, const char *event,
-	       const struct jg_attr *a, size_t n);
+/* Append to the session's record; -1 (logged) if it was refused. */
+int pg_record(struct pg_session *ps, const char *event,
+	      const struct jg_attr *a, size_t n);
 /* Deny the message in msg: upstream raises the error in order. */
 void pg_deny(struct pg_session *ps, uint8_t type, const char *sqlstate,
 	     const char *message, const char *detail);
 
-/* Write to the client; on a full buffer pause upstream reading. */
+/* Queue bytes for the client; -1 when out of memory. */
 int pg_client_write(struct pg_session *ps, const void *p, size_t n);
+/* Write both queues out (pg_leave does it at the end of a callback). */
+void pg_flush(struct pg_session *ps);
 /* Send an error and end the session. */
 void pg_fatal(struct pg_session *ps, const char *sqlstate,
 	      const char *message, const char *detail);

@@ -113,6 +113,8 @@ static void session_free(struct pg_session *ps)
 	pg_auth_free(&ps->ua);
 	pg_rowdesc_free(&ps->rd);
 	pg_buf_free(&ps->out);
+	pg_buf_free(&ps->upq);
+	pg_buf_free(&ps->cq);
 	free(ps->held_msg);
 	ps->magic = 0;
 	free(ps);
@@ -120,6 +122,8 @@ static void session_free(struct pg_session *ps)
 
 void pg_leave(struct pg_session *ps)
 {
+	if (ps->busy == 1 && !ps->closed)
+		pg_flush(ps);
 	if (--ps->busy == 0 && ps->closed)
 		session_free(ps);
 }
@@ -263,6 +267,8 @@ int pg_session_open(void *instance, struct jg_session *s, void **state)
 	ps->state = ST_STARTUP;
 	ps->txstatus = 'I';
 	pg_buf_init(&ps->out);
+	pg_buf_init(&ps->upq);
+	pg_buf_init(&ps->cq);
 	in->h->stream_set_events(ps->client, &ev, ps);
 	*state = ps;
 	return JG_OK;

@@ -1,0 +1,149 @@
+#!/bin/bash
+# pgbench select-only through jitgated (guardrails on: every statement
+# classified and decided, recorded) vs directly against PostgreSQL vs
+# through pgbouncer in session mode, in the same run, alternating, for
+# -c 1 and -c 8 and the simple and prepared protocols.  Prints tps and
+# the ratios.  Then times fetching 100,000 text rows through jitgated with
+# masking off and on, in MB/s.
+#
+#   bench/pg/run.sh [SECONDS_PER_RUN] [ROUNDS]     (default 5 s, 2 rounds)
+#
+# Needs a build (JG_BUILDDIR, default _build/default), PostgreSQL server
+# binaries, pgbench and pgbouncer.  Loopback only; everything it starts
+# is stopped on exit.
+set -u
+SECS=${1:-5}
+ROUNDS=${2:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+export JG_SRCDIR=${JG_SRCDIR:-$(cd "$here/../.." && pwd)}
+. "$JG_SRCDIR/tests/integration/lib.sh"
+. "$JG_SRCDIR/tests/integration/lib_pg.sh"
+JG=$JG_BUILDDIR/jitgate
+
+pg_available || { echo "PostgreSQL is not installed"; exit 1; }
+command -v pgbouncer >/dev/null || { echo "pgbouncer is not installed"; exit 1; }
+pgp=$(free_port)
+pg_start "$pgp" || exit 1
+PGPASSWORD=$PG_PASS pgbench -q -i -s 10 -h 127.0.0.1 -p "$pgp" -U postgres postgres >/dev/null 2>&1
+pg_psql -c "CREATE TABLE wide AS SELECT g AS id, md5(g::text) || ' ' || md5((g*7)::text) AS a,
+	'note for row ' || g AS b FROM generate_series(1, 100000) g" || exit 1
+
+# pgbouncer, session mode, as the unprivileged user
+bp=$(free_port)
+mkdir -p "$T/bouncer"
+printf '"postgres" ""\n' >"$T/bouncer/users.txt"
+cat >"$T/bouncer/pgbouncer.ini" <<INI
+[databases]
+app = host=127.0.0.1 port=$pgp dbname=postgres user=postgres password=$PG_PASS
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bp
+unix_socket_dir =
+auth_type = trust
+auth_file = $T/bouncer/users.txt
+pool_mode = session
+max_client_conn = 100
+default_pool_size = 20
+logfile = $T/bouncer/pgbouncer.log
+INI
+[ "$(id -u)" = 0 ] && chown -R jgtest "$T/bouncer"
+if [ "$(id -u)" = 0 ]; then
+	su -s /bin/sh jgtest -c "pgbouncer $T/bouncer/pgbouncer.ini" >/dev/null 2>&1 &
+else
+	pgbouncer "$T/bouncer/pgbouncer.ini" >/dev/null 2>&1 &
+fi
+_bg_pids+=($!)
+wait_for_port "$bp" || { echo "pgbouncer did not start"; exit 1; }
+
+# jitgated with guardrails: an OIDC grant, policy per statement, records
+ip=$(free_port)
+start_bg issuer "$PYTHON" "$JG_SRCDIR/tests/fixtures/oidc_issuer.py" --port "$ip"
+wait_for_port "$ip" || exit 1
+ISS=http://127.0.0.1:$ip
+lp=$(free_port)
+adm=$(free_port)
+export JG_TEST_PG_PASSWORD=$PG_PASS
+export JITGATE_RECORD_KEY=0123456789abcdef0123456789abcdef
+pg_config_json "$T/jg.json" "$lp" ",
+  \"admin\": {\"listen\": \"127.0.0.1:$adm\"},
+  \"identity\": [{\"plugin\": \"oidc\", \"name\": \"ci\",
+                  \"options\": {\"issuer\": \"$ISS\", \"audience\": [\"jitgate\"],
+                                \"groups_claim\": [\"groups\"]}}],
+  \"store\": {\"plugin\": \"store_file\", \"options\": {\"dir\": \"$T/store\", \"fsync\": false}},
+  \"recording\": {\"key\": \"env:JITGATE_RECORD_KEY\", \"mode\": \"required\"},
+  \"masking\": {\"plugin\": \"pii\", \"profiles\": {\"pii\": {}}},
+  \"policy\": {\"rules\": [
+    {\"name\": \"grant\", \"action\": {\"type\": \"grant\"}, \"effect\": \"allow\"},
+    {\"name\": \"connect\", \"action\": {\"type\": \"connect\"}, \"effect\": \"allow\"},
+    {\"name\": \"masked\", \"action\": {\"type\": \"sql\", \"table\": \"public.wide\", \"function\": \"masked\"},
+     \"effect\": \"allow\", \"mask\": \"pii\"},
+    {\"name\": \"no-ddl\", \"action\": {\"type\": \"sql\", \"class\": [\"ddl\", \"dcl\"]}, \"effect\": \"deny\"},
+    {\"name\": \"sql\", \"action\": {\"type\": \"sql\"}, \"effect\": \"allow\", \"record\": \"metadata\"}]}"
+sed -i 's/"plugins": \["postgres"\]/"plugins": ["postgres", "oidc", "pii", "store_file"]/; s/"workers": 2/"workers": 1/' "$T/jg.json"
+start_jitgated "$T/jg.json" || exit 1
+cred=$(JITGATE_URL=http://127.0.0.1:$adm "$JG" --token \
+	"$(curl -s "$ISS/token?sub=bench&aud=jitgate&groups=ci&ttl=3600")" \
+	grant create --connection app --purpose bench --ttl 1h --json |
+	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["credential"])')
+
+tps() { # tps TARGET CLIENTS MODE
+	local port user db pw
+	case $1 in
+	direct) port=$pgp user=postgres db=postgres pw=$PG_PASS ;;
+	pgbouncer) port=$bp user=postgres db=app pw=x ;;
+	jitgated) port=$lp user=ci db=app pw=$cred ;;
+	esac
+	PGPASSWORD=$pw pgbench -n -S -M "$3" -c "$2" -j "$(( $2 < 2 ? 1 : 2 ))" -T "$SECS" \
+		-h 127.0.0.1 -p "$port" -U "$user" "$db" 2>&1 |
+		awk '/^tps = / {printf "%d", $3} /number of failed/ && $5 != 0 {print " FAILED"}'
+}
+
+echo "pgbench -S, ${SECS}s per run, $ROUNDS rounds, best of rounds; $(nproc) cores shared by all"
+printf '%-10s %-3s %10s %10s %10s %9s %9s\n' mode c direct pgbouncer jitgated jg/direct jg/bouncer
+for mode in simple prepared; do
+	for c in 1 8; do
+		declare -A best=([direct]=0 [pgbouncer]=0 [jitgated]=0)
+		for r in $(seq 1 "$ROUNDS"); do
+			for tgt in direct pgbouncer jitgated; do
+				v=$(tps "$tgt" "$c" "$mode")
+				v=${v%% *}
+				[ "${v:-0}" -gt "${best[$tgt]}" ] && best[$tgt]=$v
+			done
+		done
+		printf '%-10s %-3s %10d %10d %10d %9.2f %9.2f\n' "$mode" "$c" \
+			"${best[direct]}" "${best[pgbouncer]}" "${best[jitgated]}" \
+			"$(echo "${best[jitgated]} / ${best[direct]}" | bc -l)" \
+			"$(echo "${best[jitgated]} / ${best[pgbouncer]}" | bc -l)"
+	done
+done
+
+# 100,000 rows of text through jitgated, masking off and on
+fetch() { # fetch SQL -> "seconds bytes"
+	local t0 t1 bytes
+	t0=$(date +%s.%N)
+	bytes=$(PGPASSWORD=$cred psql -X -At -h 127.0.0.1 -p "$lp" -U ci -d app -c "$1" 2>"$T/fetch.err" | wc -c)
+	t1=$(date +%s.%N)
+	echo "$(echo "$t1 - $t0" | bc -l) $bytes"
+}
+pg_psql -c "CREATE FUNCTION masked() RETURNS int LANGUAGE sql AS 'select 1'" >/dev/null
+echo
+echo "100,000 rows of text through jitgated (best of $ROUNDS)"
+for what in off on; do
+	sql="SELECT id, a, b FROM wide"
+	[ $what = on ] && sql="SELECT id, a, b, masked() FROM wide"
+	bestmb=0
+	for r in $(seq 1 "$ROUNDS"); do
+		read -r s b < <(fetch "$sql")
+		if [ "${b:-0}" -lt 1000000 ]; then
+			bestmb=-1
+			break
+		fi
+		mb=$(echo "$b / 1048576 / $s" | bc -l)
+		[ "$(echo "$mb > $bestmb" | bc -l)" = 1 ] && bestmb=$mb
+	done
+	if [ "$bestmb" = -1 ]; then
+		printf 'masking %-3s  not measured: %s\n' "$what" "$(head -c 200 "$T/fetch.err" | tr '\n' ' ')"
+	else
+		printf 'masking %-3s %8.1f MB/s\n' "$what" "$bestmb"
+	fi
+done
