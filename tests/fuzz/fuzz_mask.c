@@ -6,6 +6,8 @@
  * Input: byte 0 picks the mode.  Mode 0: the rest is a profile to
  * compile.  Otherwise byte 1 is a chunk size, and the rest is masked whole
  * and as a stream; the two outputs must be equal (a difference aborts).
+ * It is also masked whole with the pre-filter's rules off (every trigger
+ * byte goes to its handler): the rules must not change the output.
  */
 #include "pii.h"
 
@@ -37,24 +39,26 @@ static int put(void *ud, const char *d, size_t n)
 }
 
 static const struct jg_mask_ops *ops;
-static void *inst, *pf;
+static void *inst, *pf, *pf_all;
 
 static void setup(void)
 {
 	char err[256];
 
 	ops = jg_plugin.ops;
+	static const char json[] =
+		"{\"detectors\": {\"card\": \"partial\", \"email\": true,"
+		" \"iban\": true, \"ssn\": true, \"phone\": true, \"ipv4\":"
+		" true, \"ipv6\": true, \"jwt\": true, \"aws_key_id\": true,"
+		" \"aws_secret_key\": true, \"pem_private_key\": true},"
+		" \"max_pem\": 512, \"max_jwt\": 512, \"custom\": [{\"name\":"
+		" \"emp\", \"regex\": \"\\\\bEMP-\\\\d{6}\\\\b\"}]}";
+
 	if (jg_plugin.init(NULL, NULL, &inst, err, sizeof(err)) ||
-	    ops->profile_compile(
-		    inst, "fuzz",
-		    "{\"detectors\": {\"card\": \"partial\", \"email\": true,"
-		    " \"iban\": true, \"ssn\": true, \"phone\": true, \"ipv4\":"
-		    " true, \"ipv6\": true, \"jwt\": true, \"aws_key_id\": true,"
-		    " \"aws_secret_key\": true, \"pem_private_key\": true},"
-		    " \"max_pem\": 512, \"max_jwt\": 512, \"custom\": [{\"name\":"
-		    " \"emp\", \"regex\": \"\\\\bEMP-\\\\d{6}\\\\b\"}]}",
-		    &pf, err, sizeof(err)))
+	    ops->profile_compile(inst, "fuzz", json, &pf, err, sizeof(err)) ||
+	    ops->profile_compile(inst, "all", json, &pf_all, err, sizeof(err)))
 		abort();
+	((struct pii_profile *)pf_all)->exhaustive = 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -87,6 +91,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put(&whole, in, len);
 	else if (rc != JG_OK)
 		abort();
+
+	struct buf all = {0};
+	rc = ops->mask_value(pf_all, &f, in, len, put, &all, NULL);
+	if (rc == JG_DECLINED)
+		put(&all, in, len);
+	if (whole.n != all.n || (whole.n && memcmp(whole.b, all.b, whole.n)))
+		abort(); /* the pre-filter's rules lost or added a match */
+	free(all.b);
 
 	void *st = malloc(ops->stream_state_size(pf));
 	if (!st || ops->stream_init(pf, st, carrier))

@@ -196,7 +196,8 @@ static void test_fuzz_corpus(void **state)
 			continue;
 		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 		fclose(f);
-		buf[n] = 0;
+		/* PCRE2's JIT reads whole words past the subject's end */
+		memset(buf + n, 0, sizeof(buf) - n);
 		if (strlen(buf) == n)
 			check_all_cuts(pf, JG_MASK_TEXT, buf);
 	}

@@ -132,7 +132,8 @@ int pii_on_colon(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,
 		*resume = s;
 		return PII_MORE;
 	}
-	*resume = q > p + 1 ? q : p + 1;
+	/* No skipping to q on a miss: the token's digits and letters may
+	 * start something else, as in {"card":4111111111111111}. */
 	if (q - s > 45 || colons < 2 || !hex || pii_is_word(c) ||
 	    (dots && dots != 3))
 		return PII_NONE;

@@ -2,7 +2,8 @@
  * pii: the default masking plugin.  Private to the plugin.
  *
  *   profile.c      compile a profile from JSON (detectors, rules, strategies)
- *   scan.c         pre-filter and scan loop, whole values and streams
+ *   prefilter.c    SIMD byte classes, rules for where a handler may match
+ *   scan.c         scan loop, whole values and streams
  *   detect_num.c   digit-triggered detectors: card, IBAN, SSN, phone, IPv4
  *   detect_text.c  email, IPv6, JWT, AWS keys, PEM private keys
  *   custom.c       custom regex detectors (PCRE2 JIT), validators
@@ -76,6 +77,34 @@ struct pii_rule {
 	struct pii_strategy strat;
 };
 
+/* ---- pre-filter (prefilter.c) ---- */
+
+/* A window decides its first PII_STEP bytes; its rules read up to 14
+ * bytes further. */
+#define PII_STEP 48
+
+/*
+ * The positions in the 64 readable bytes at w where a handler may find
+ * something (bit i: w[i]), given the class bits of the byte before the
+ * window (pii_class_of(), 0 if none) and the enabled detectors.  With
+ * exhaustive, every digit run start, '-', ':' and other trigger byte.
+ * The scan loop refines ':', 'A' and 'J' with the bytes around them.
+ */
+typedef uint64_t (*pii_window_fn)(const unsigned char *w, int prev,
+				  uint32_t on, int exhaustive);
+uint64_t pii_window_scalar(const unsigned char *w, int prev, uint32_t on,
+			   int exhaustive);
+#if defined(__x86_64__) || defined(__i386__)
+uint64_t pii_window_sse2(const unsigned char *w, int prev, uint32_t on,
+			 int exhaustive);
+uint64_t pii_window_avx2(const unsigned char *w, int prev, uint32_t on,
+			 int exhaustive);
+#endif
+pii_window_fn pii_window_pick(void); /* AVX2 if the CPU has it */
+
+/* Class bits of one byte (for the byte before a window). */
+int pii_class_of(int byte);
+
 #define PII_PROFILE_MAGIC 0x50494950U /* "PIIP" */
 
 struct pii_profile {
@@ -94,12 +123,11 @@ struct pii_profile {
 	size_t hold_max; /* longest tail a stream may hold back */
 	int has_null;    /* some detector's strategy is null */
 	struct pii_strategy fallback; /* redact, for null in a stream */
-	/* Pre-filter: bytes that can start (or anchor) a match.  The SIMD
-	 * loop tests the digit range and up to PII_TRIG_BYTES single bytes;
-	 * trig[] is the same set for the scalar tail. */
-	int trig_digits;
-	uint8_t trig_bytes[8];
-	uint8_t trig[256];
+	/* Pre-filter (prefilter.c): the classifier this CPU runs best, and
+	 * a test switch that sends every trigger byte to its handler, so
+	 * the fuzzer can check the filter rules lose nothing. */
+	pii_window_fn window;
+	int exhaustive;
 };
 
 /* The plugin instance: options from the host. */

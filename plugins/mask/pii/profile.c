@@ -380,36 +380,6 @@ const struct pii_rule *pii_rule_find(const struct pii_profile *pf,
 	return NULL;
 }
 
-/* The pre-filter bytes for the enabled detectors (scan.c). */
-static void build_triggers(struct pii_profile *pf)
-{
-	static const struct {
-		uint32_t dets;
-		uint8_t byte;
-	} map[] = {
-		{1U << DET_EMAIL, '@'},
-		{1U << DET_IPV6, ':'},
-		{1U << DET_JWT, 'J'},
-		{(1U << DET_AWS_KEY_ID) | (1U << DET_AWS_SECRET), 'A'},
-		{1U << DET_AWS_SECRET, '_'},
-		{1U << DET_PEM, '-'},
-	};
-	uint32_t digits = (1U << DET_CARD) | (1U << DET_IBAN) |
-			  (1U << DET_SSN) | (1U << DET_PHONE) |
-			  (1U << DET_IPV4);
-	int n = 0;
-
-	pf->trig_digits = (pf->enabled & digits) != 0;
-	for (int c = '0'; c <= '9' && pf->trig_digits; c++)
-		pf->trig[c] = 1;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (!(pf->enabled & map[i].dets))
-			continue;
-		pf->trig_bytes[n++] = map[i].byte;
-		pf->trig[map[i].byte] = 1;
-	}
-}
-
 static size_t max_hold(const struct pii_profile *pf)
 {
 	size_t longest = 512; /* emails, IBANs, IPv6, keys and context */
@@ -536,7 +506,7 @@ int pii_profile_compile(const struct pii_instance *inst, const char *name,
 	}
 	/* The fallback is also what a null detector does in a stream. */
 	pf->fallback.kind = STRAT_REDACT;
-	build_triggers(pf);
+	pf->window = pii_window_pick();
 	pf->hold_max = max_hold(pf);
 	*out = pf;
 	pf = NULL;

@@ -1,6 +1,7 @@
 /*
- * The scan loop: a pre-filter finds the next byte that can start (or
- * anchor) a match, a handler decides, and clean text costs a memory scan.
+ * The scan loop: a pre-filter (prefilter.c) finds the next byte that can
+ * start (or anchor) a match, a handler decides, and clean text costs a
+ * memory scan.
  *
  * Trigger bytes: a digit (card, IBAN check digits, SSN, phone, IPv4), '@'
  * (email), ':' (IPv6), 'J' of "eyJ" (JWT), 'A' of AKIA/ASIA (AWS key id),
@@ -20,83 +21,127 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 /*
- * The pre-filter keeps a 64-bit mask of trigger positions for a 64-byte
- * block, so the SIMD work is done once per block however many triggers
- * (digits of dates, amounts, ids) a block holds.
+ * The candidates of the window at base, kept while the scan moves
+ * through its first PII_STEP bytes (prefilter.c decides them).
  */
 struct trig {
-	const struct pii_profile *pf;
-	const unsigned char *b;
-	size_t end;
-	size_t base;   /* the mask covers [base, base + 64) */
-	uint64_t mask; /* bit i: b[base + i] is a trigger */
-#if defined(__SSE2__)
-	__m128i bias, lim, k[7];
-#endif
+	const struct pii_scan *sc;
+	size_t base;   /* cand covers [base, base + PII_STEP) */
+	uint64_t cand; /* bit i: b[base + i] goes to its handler */
+	size_t chain_end; /* last colon of a chain that is not IPv6 */
 };
 
-static void trig_init(struct trig *t, const struct pii_profile *pf,
-		      const unsigned char *b, size_t end)
-{
-	t->pf = pf;
-	t->b = b;
-	t->end = end;
-	t->base = SIZE_MAX;
-	t->mask = 0;
-#if defined(__SSE2__)
-	/* x + (0x80 - '0') lands digits on -128..-119 (signed): one add and
-	 * one compare find the digit range; the rest are equalities. */
-	t->bias = _mm_set1_epi8((char)(0x80 - '0'));
-	t->lim = _mm_set1_epi8(pf->trig_digits ? -118 : -128);
-	for (int i = 0; i < 7; i++)
-		t->k[i] = _mm_set1_epi8((char)pf->trig_bytes[i]);
-#endif
-}
+/* How close to the end of an unfinished stream the rules stop deciding:
+ * they would read bytes that have not come yet.  More than they read. */
+#define PII_NEAR_END 16
 
-static uint64_t trig_block(const struct trig *t, size_t base)
+static void trig_window(struct trig *t, size_t base)
 {
-	uint64_t m = 0;
-	size_t i = 0;
+	const struct pii_scan *sc = t->sc;
+	const struct pii_profile *pf = sc->pf;
+	unsigned char pad[64];
+	const unsigned char *w = sc->buf + base;
+	size_t avail = sc->end - base;
+	uint64_t in = avail < 64 ? (1ULL << avail) - 1 : ~0ULL;
 
-#if defined(__SSE2__)
-	for (; i < 64 && base + i + 16 <= t->end; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(t->b + base + i));
-		__m128i v = _mm_cmplt_epi8(_mm_add_epi8(x, t->bias), t->lim);
-		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[0]));
-		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[1]));
-		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[2]));
-		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[3]));
-		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[4]));
-		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[5]));
-		v = _mm_or_si128(v, _mm_cmpeq_epi8(x, t->k[6]));
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << i;
+	if (avail < 64) {
+		/* Zero bytes are in no class, like the -1 a handler reads
+		 * past the end of a final buffer. */
+		memset(pad, 0, sizeof(pad));
+		memcpy(pad, w, avail);
+		w = pad;
 	}
-#endif
-	for (; i < 64 && base + i < t->end; i++)
-		if (t->pf->trig[t->b[base + i]])
-			m |= 1ULL << i;
-	return m;
+	int prev = base > sc->lo ? pii_class_of(sc->buf[base - 1]) : 0;
+	t->cand = pf->window(w, prev, pf->enabled, pf->exhaustive);
+	if (!sc->final && avail < PII_STEP + PII_NEAR_END) {
+		/* Rules cannot rule out what depends on bytes not seen yet:
+		 * near the end every trigger asks its handler, which holds
+		 * the bytes back for the next chunk. */
+		uint64_t near = avail > PII_NEAR_END
+					? ~0ULL << (avail - PII_NEAR_END)
+					: ~0ULL;
+		t->cand |= near & pf->window(w, prev, pf->enabled, 1);
+	}
+	t->cand &= in & ((1ULL << PII_STEP) - 1);
+	t->base = base;
 }
 
-/* First trigger byte at or after p, or end. */
+/* First candidate at or after p, or end. */
 static size_t next_trigger(struct trig *t, size_t p)
 {
-	while (p < t->end) {
-		if (p < t->base || p >= t->base + 64) {
-			t->base = p;
-			t->mask = trig_block(t, p);
-		}
-		uint64_t m = t->mask & (~0ULL << (p - t->base));
+	while (p < t->sc->end) {
+		if (p < t->base || p >= t->base + PII_STEP)
+			trig_window(t, p);
+		uint64_t m = t->cand & (~0ULL << (p - t->base));
 		if (m)
 			return t->base + (size_t)__builtin_ctzll(m);
-		p = t->base + 64;
+		p = t->base + PII_STEP;
 	}
-	return t->end;
+	return t->sc->end;
+}
+
+/*
+ * An IPv6 address has "::" or at least six colons, and a group has at
+ * most four hex digits, so its colons form a chain with gaps of at most
+ * five bytes.  Times (10:23:45) and "key: value" do not: walk the chain
+ * through p and skip the handler when it has neither.  *last gets the
+ * chain's last colon, so the chain's other colons are not walked again.
+ */
+static int colon_chain(const struct pii_scan *sc, size_t p, size_t *last)
+{
+	const unsigned char *b = sc->buf;
+	size_t q = p, k;
+	int n = 1;
+
+	for (;;) {
+		for (k = 1; k <= 5 && q + k < sc->end && b[q + k] != ':'; k++)
+			;
+		if (k <= 5 && q + k >= sc->end)
+			return !sc->final; /* the chain may go on */
+		if (k > 5)
+			break;
+		if (k == 1 || ++n >= 6)
+			return 1;
+		q += k;
+	}
+	size_t end = q;
+	for (q = p;;) {
+		for (k = 1; k <= 5 && q - sc->lo >= k && b[q - k] != ':'; k++)
+			;
+		if (k > 5 || q - sc->lo < k) {
+			*last = end;
+			return 0;
+		}
+		if (k == 1 || ++n >= 6)
+			return 1;
+		q -= k;
+	}
+}
+
+/*
+ * The bytes right around a trigger that its handler checks first: 0 if
+ * the handler cannot match at p.
+ */
+static int worth_a_call(struct trig *t, size_t p)
+{
+	const struct pii_scan *sc = t->sc;
+	const unsigned char *b = sc->buf;
+
+	switch (b[p]) {
+	case ':':
+		if (t->chain_end != SIZE_MAX && p <= t->chain_end)
+			return 0; /* in a chain already walked */
+		return colon_chain(sc, p, &t->chain_end);
+	case 'A': /* AKIA, ASIA */
+		return p + 3 >= sc->end ||
+		       ((b[p + 1] == 'K' || b[p + 1] == 'S') &&
+			b[p + 2] == 'I' && b[p + 3] == 'A');
+	case 'J': /* eyJ */
+		return p >= sc->floor + 2 && b[p - 2] == 'e' && b[p - 1] == 'y';
+	default:
+		return 1;
+	}
 }
 
 /* Bytes that end a trailing token: nothing is looked back across them. */
@@ -175,6 +220,24 @@ static void fix_span(struct pii_scan *sc, struct pii_hit *h)
 	}
 }
 
+/*
+ * Where an unfinished scan stops: at x, or at T, whichever is first, but
+ * never inside a JSON escape.  A hit right after the escape's backslash
+ * would take the backslash in (fix_span) when the value is masked whole,
+ * so the stream must still hold it.
+ */
+static size_t stream_cut(const struct pii_scan *sc, size_t x, size_t T)
+{
+	size_t q;
+
+	if (x > T)
+		x = T;
+	if (sc->json && x > sc->floor && inside_escape(sc, x, &q) &&
+	    q >= sc->floor)
+		x = q;
+	return x;
+}
+
 typedef int (*handler_fn)(struct pii_scan *, size_t, struct pii_hit *, int *,
 			  size_t *);
 
@@ -224,9 +287,8 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 	struct custom_state cs[MAX_CUSTOM];
 	size_t p = sc->floor;
 	struct pii_hit hits[2];
-	struct trig tr;
+	struct trig tr = {.sc = sc, .base = SIZE_MAX, .chain_end = SIZE_MAX};
 
-	trig_init(&tr, pf, sc->buf, sc->end);
 	memset(cs, 0, sizeof(cs[0]) * ncust);
 	for (;;) {
 		size_t t = next_trigger(&tr, p);
@@ -247,7 +309,7 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 			}
 		}
 		if (cmore != SIZE_MAX && cmore <= t && cmore <= cmin)
-			return cmore < T ? cmore : T;
+			return stream_cut(sc, cmore, T);
 		if (ci >= 0 && cmin <= t) {
 			hits[0] = cs[ci].h;
 			cand = hits[0].s;
@@ -256,12 +318,12 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 			sc->touched = 0;
 			fix_span(sc, &hits[0]);
 			if (!sc->final && sc->touched)
-				return hits[0].s < T ? hits[0].s : T;
+				return stream_cut(sc, hits[0].s, T);
 		} else {
 			if (t >= sc->end)
 				break;
 			handler_fn fn = handler_for(sc->buf[t]);
-			if (!fn) {
+			if (!fn || (!pf->exhaustive && !worth_a_call(&tr, t))) {
 				p = t + 1;
 				continue;
 			}
@@ -281,7 +343,7 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 				cand = resume < cand ? resume : cand;
 			}
 			if (!sc->final && (r == PII_MORE || sc->touched))
-				return cand < T ? cand : T;
+				return stream_cut(sc, cand, T);
 			if (r != PII_MATCH) {
 				p = resume > t ? resume : t + 1;
 				continue;
@@ -290,7 +352,7 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 		/* A hit reaching into the trailing token may grow with the
 		 * next chunk: hold it back whole. */
 		if (!sc->final && hits[n - 1].e > T)
-			return cand < T ? cand : T;
+			return stream_cut(sc, cand, T);
 		for (int i = 0; i < n; i++) {
 			if (hits[i].s < sc->floor || hits[i].e <= hits[i].s)
 				continue;
@@ -303,7 +365,7 @@ size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud)
 		else if (ci < 0)
 			p = t + 1;
 	}
-	return sc->final ? sc->end : T;
+	return sc->final ? sc->end : stream_cut(sc, T, T);
 }
 
 /* ---- streams ---- */
