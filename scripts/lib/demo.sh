@@ -54,7 +54,8 @@ run() {
 run_bg() {
 	OUT=$STATE/$1.out
 	printf '%s$ %s &%s\n' "$_g" "$2" "$_n"
-	eval "$2" >"$OUT" 2>&1 </dev/null &
+	# exec: $! is the command itself, so it can be ended by its pid
+	(eval "exec $2") >"$OUT" 2>&1 </dev/null &
 	BG_PID=$!
 	echo "bg $BG_PID" >>"$STATE/pids"
 }
@@ -129,10 +130,11 @@ demo_stop_previous() {
 			esac
 			kill -TERM "$pid" 2>/dev/null
 		done <"$dir/pids"
-		sleep 0.2
+		# jitgated drains (limits.shutdown_grace, 2s in the demo)
 		while read -r name pid; do
-			[ "$name" = jitgated ] && _is_ours "$pid" "$dir/jitgated.json" &&
-				kill -KILL "$pid" 2>/dev/null
+			[ "$name" = jitgated ] || continue
+			_is_ours "$pid" "$dir/jitgated.json" || continue
+			wait_until _gone "$pid" || kill -KILL "$pid" 2>/dev/null
 		done <"$dir/pids"
 	fi
 	if [ -d "$dir/pg/data" ]; then
@@ -211,20 +213,13 @@ demo_write_config() {
 JSON
 }
 
-# jitgated ARGS...: with the secret the configuration refers to (only
-# the gateway gets the upstream password; the recording key is exported,
-# the auditor's `jitgate audit verify` needs it too).
-demo_jitgated() {
-	setsid env DEMO_UPSTREAM_PASSWORD="$UPSTREAM_PASSWORD" "$JITGATED" "$@"
-}
-
-# Started, or given up (exited): either way there is no point waiting.
-_started_or_gone() {
-	grep -q 'id=JG0001' "$STATE/logs/jitgated.log" || ! kill -0 "$JG_PID"
-}
-
+# Only the gateway gets the upstream password; the recording key is
+# exported (the auditor's `jitgate audit verify` needs it too).  Started
+# directly, not through a function, so $! is jitgated itself (setsid
+# and env exec it): that is the pid the next run or --stop ends.
 demo_start_jitgated() {
-	demo_jitgated -c "$STATE/jitgated.json" </dev/null \
+	setsid env DEMO_UPSTREAM_PASSWORD="$UPSTREAM_PASSWORD" "$JITGATED" \
+		-c "$STATE/jitgated.json" </dev/null \
 		>"$STATE/logs/jitgated.log" 2>&1 &
 	JG_PID=$!
 	echo "jitgated $JG_PID" >>"$STATE/pids"
