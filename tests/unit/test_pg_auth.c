@@ -94,7 +94,8 @@ static size_t req(uint8_t *b, int32_t code, const void *extra, size_t n)
 	b[1] = (uint8_t)((uint32_t)code >> 16);
 	b[2] = (uint8_t)((uint32_t)code >> 8);
 	b[3] = (uint8_t)code;
-	memcpy(b + 4, extra, n);
+	if (n)
+		memcpy(b + 4, extra, n);
 	return n + 4;
 }
 
