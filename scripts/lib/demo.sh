@@ -153,6 +153,9 @@ demo_on_exit() {
 
 demo_start_postgres() {
 	local port
+	# lib_pg.sh looked for the server when it was sourced, which on a
+	# fresh machine was before scripts/install-deps installed it.
+	[ -n "$PG_BIN" ] || PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 	port=$(free_port) || return 1
 	pg_available || { echo "demo: PostgreSQL server binaries not found (is the postgresql package installed?)" >&2; return 1; }
 	pg_start "$port" || return 1
