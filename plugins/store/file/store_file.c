@@ -251,6 +251,24 @@ static void run_op(struct sf_store *st, struct sf_op *op)
 	}
 }
 
+/*
+ * A record closed in the batch that appended to it: the close synced
+ * and freed it, so the appends before it must not look at it in
+ * settle(); when that sync failed, their durable events failed too.
+ */
+static void closed_in_batch(struct sf_op *batch, struct sf_op *close)
+{
+	for (struct sf_op *op = batch; op != close; op = op->next) {
+		if (op->kind != OP_APPEND || !op->rec ||
+		    strcmp(op->sid, close->sid) != 0)
+			continue;
+		op->rec = NULL;
+		if (close->status != JG_OK && op->status == JG_OK &&
+		    op->durable)
+			fail(op, "", close->err);
+	}
+}
+
 /* fsync what the batch needs; a failed fsync fails its operations and,
  * for state, the whole store (the page cache may have lost the data). */
 static void settle(struct sf_store *st, struct sf_op *batch)
@@ -319,8 +337,11 @@ static void *io_thread(void *arg)
 		pthread_mutex_unlock(&st->lock);
 
 		st->batch++;
-		for (struct sf_op *op = batch; op; op = op->next)
+		for (struct sf_op *op = batch; op; op = op->next) {
 			run_op(st, op);
+			if (op->kind == OP_CLOSE)
+				closed_in_batch(batch, op);
+		}
 		settle(st, batch);
 		while (batch) {
 			struct sf_op *op = batch;
