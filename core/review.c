@@ -261,6 +261,26 @@ int review_install(struct review *r, int *old_status, size_t *old_approvals)
 	return 1;
 }
 
+void review_forget_old(void)
+{
+	int64_t now = now_ms();
+	size_t k = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nreviews; i++) {
+		struct review *r = reviews[i];
+
+		if (r->stored_status != REVIEW_PENDING &&
+		    now >= r->decided_at + DROP_AFTER_MS) {
+			review_free(r);
+			continue;
+		}
+		reviews[k++] = r;
+	}
+	nreviews = k;
+	pthread_mutex_unlock(&lock);
+}
+
 size_t review_due(char (**out)[REVIEW_ID_LEN])
 {
 	char (*ids)[REVIEW_ID_LEN];

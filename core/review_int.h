@@ -63,6 +63,8 @@ struct review *review_find(const char *id);
  * replaced (-1: new), *old_approvals how many approvals it had.
  */
 int review_install(struct review *r, int *old_status, size_t *old_approvals);
+/* Forget reviews the store has decided for a day (memory only). */
+void review_forget_old(void);
 /* Ids of reviews the store still has pending past their expiry. */
 size_t review_due(char (**ids)[REVIEW_ID_LEN]);
 

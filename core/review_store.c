@@ -493,6 +493,7 @@ void review_expire_tick(void)
 		return;
 	}
 	store_follow_retry(&follow);
+	review_forget_old();
 	n = review_due(&ids);
 	for (size_t i = 0; i < n; i++) {
 		struct step *st = new_step(STEP_EXPIRE, main_loop(), ids[i],
