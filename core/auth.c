@@ -315,6 +315,7 @@ static void state_free(void *ud)
 {
 	struct auth_state *st = ud;
 
+	policy_prepared_free(st->prep);
 	identity_free(st->id);
 	free(st);
 }
@@ -392,6 +393,8 @@ int core_authenticate(struct jg_session *s, const char *user,
 	}
 	st->id = id;
 	st->acc = acc;
+	/* NULL is fine: decisions then take the slower path. */
+	st->prep = policy_prepare(acc ? acc->policy : NULL, id, s->conn_name);
 	st->authenticated_at = (int64_t)time(NULL);
 	s->identity = st;
 	s->subject = id->subject;
@@ -424,8 +427,8 @@ int core_decide(struct jg_session *s, const struct jg_action *a,
 		memset(out, 0, sizeof(*out));
 		return JG_ERROR;
 	}
-	policy_decide(acc ? acc->policy : NULL, st ? st->id : NULL,
-		      s->conn_name, a, &r);
+	policy_decide_prepared(st ? st->prep : NULL, acc ? acc->policy : NULL,
+			       st ? st->id : NULL, s->conn_name, a, &r);
 	*out = r.d;
 	if (out->effect != JG_EFFECT_DENY) {
 		memcpy(s->mask_profile, out->mask_profile,

@@ -51,6 +51,7 @@ struct auth_state {
 	struct jg_identity *id;
 	const struct access *acc;
 	int64_t authenticated_at; /* unix seconds */
+	struct policy_prepared *prep; /* id's part of every decision */
 };
 
 /* Build the generation's access state (called by rt_load on the main

@@ -4,8 +4,8 @@
  * Order: first matching rule in file order decides; nothing matching is
  * a deny by the rule "default".  To keep a decision in the low hundreds
  * of nanoseconds with a thousand rules, rules are indexed at compile time
- * by action type and then by literal connection name; a decision walks
- * only the rules that could apply, still in file order.
+ * by every attribute they name (core/policy_index.c); a decision tests
+ * only the rules the index lets through, still in file order.
  */
 #include "policy.h"
 #include "policy_int.h"
@@ -401,124 +401,6 @@ static void rule_free(struct policy_rule *r)
 	free(r->approval.need);
 }
 
-static bool rule_has_type(const struct policy_rule *r, const char *type)
-{
-	if (r->ntypes == 0)
-		return true;
-	for (size_t i = 0; i < r->ntypes; i++)
-		if (strcmp(r->types[i], "*") == 0 ||
-		    strcmp(r->types[i], type) == 0)
-			return true;
-	return false;
-}
-
-static bool rule_any_type(const struct policy_rule *r)
-{
-	return rule_has_type(r, "\x01");
-}
-
-/* Can rule r apply to literal connection name?  (Indexing only.) */
-static bool rule_may_conn(const struct policy_rule *r, const char *name)
-{
-	return r->conn.n == 0 || !r->conn.literal ||
-	       globset_match(&r->conn, name, strlen(name));
-}
-
-static int list_push(struct rule_list *l, uint32_t i)
-{
-	uint32_t *p = realloc(l->idx, (l->n + 1) * sizeof(*p));
-
-	if (!p)
-		return -1;
-	p[l->n++] = i;
-	l->idx = p;
-	return 0;
-}
-
-/* Build the connection index over the rules for which keep() holds. */
-static int bucket_build(const struct policy *p, struct type_bucket *b,
-			const char *type)
-{
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct policy_rule *r = &p->rules[i];
-
-		if (type ? !rule_has_type(r, type) : !rule_any_type(r))
-			continue;
-		if (r->conn.n && r->conn.literal) {
-			for (size_t k = 0; k < r->conn.n; k++) {
-				uint32_t v;
-				const char *name = r->conn.g[k].pat;
-
-				if (strmap_get(&b->conns, name, &v))
-					continue;
-				if (strmap_put(&b->conns, name,
-					       (uint32_t)b->nlists) < 0)
-					return -1;
-				b->nlists++;
-			}
-		} else if (list_push(&b->other, (uint32_t)i) < 0) {
-			return -1;
-		}
-	}
-	b->lists = calloc(b->nlists + 1, sizeof(*b->lists));
-	if (!b->lists)
-		return -1;
-	for (size_t s = 0; s < b->conns.cap; s++) {
-		const char *name = b->conns.keys[s];
-		struct rule_list *l;
-
-		if (!name)
-			continue;
-		l = &b->lists[b->conns.vals[s]];
-		for (size_t i = 0; i < p->nrules; i++) {
-			const struct policy_rule *r = &p->rules[i];
-
-			if (type ? !rule_has_type(r, type) : !rule_any_type(r))
-				continue;
-			if (rule_may_conn(r, name) &&
-			    list_push(l, (uint32_t)i) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-static void bucket_free(struct type_bucket *b)
-{
-	for (size_t i = 0; i < b->nlists; i++)
-		free(b->lists[i].idx);
-	free(b->lists);
-	free(b->other.idx);
-	strmap_free(&b->conns);
-}
-
-static int policy_index(struct policy *p)
-{
-	for (size_t i = 0; i < p->nrules; i++) {
-		struct policy_rule *r = &p->rules[i];
-
-		for (size_t k = 0; k < r->ntypes; k++) {
-			uint32_t v;
-
-			if (strcmp(r->types[k], "*") == 0 ||
-			    strmap_get(&p->types, r->types[k], &v))
-				continue;
-			if (strmap_put(&p->types, r->types[k],
-				       (uint32_t)p->nbuckets++) < 0)
-				return -1;
-		}
-	}
-	p->buckets = calloc(p->nbuckets + 1, sizeof(*p->buckets));
-	if (!p->buckets)
-		return -1;
-	for (size_t s = 0; s < p->types.cap; s++)
-		if (p->types.keys[s] &&
-		    bucket_build(p, &p->buckets[p->types.vals[s]],
-				 p->types.keys[s]) < 0)
-			return -1;
-	return bucket_build(p, &p->untyped, NULL);
-}
-
 struct policy *policy_compile(const struct json_object *obj, char *err,
 			      size_t errlen)
 {
@@ -577,7 +459,7 @@ struct policy *policy_compile(const struct json_object *obj, char *err,
 		if (strmap_put(&p->names, r->name, (uint32_t)c.i) < 0)
 			goto oom;
 	}
-	if (policy_index(p) < 0)
+	if (index_build(p) < 0)
 		goto oom;
 	return p;
 oom:
@@ -594,12 +476,8 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free(&p->rules[i]);
 	free(p->rules);
-	for (size_t i = 0; i < p->nbuckets; i++)
-		bucket_free(&p->buckets[i]);
-	free(p->buckets);
-	bucket_free(&p->untyped);
+	index_free(&p->ix);
 	strmap_free(&p->names);
-	strmap_free(&p->types);
 	free(p);
 }
 

@@ -107,6 +107,34 @@ int policy_decide(const struct policy *p, const struct jg_identity *id,
 		  struct policy_result *out);
 
 /*
+ * The connection and identity part of every decision of one session,
+ * worked out once: the rules whose connection and identity conditions
+ * hold, so that each later decision only looks at the action.  The
+ * identity does not change during a session, so core_decide prepares at
+ * authentication and keeps the result with the session.
+ *
+ * policy_prepare borrows p and id: free the result before either.  NULL
+ * when p is NULL or out of memory (policy_decide_prepared then decides
+ * the slow way).
+ */
+struct policy_prepared;
+struct policy_prepared *policy_prepare(const struct policy *p,
+				       const struct jg_identity *id,
+				       const char *conn);
+void policy_prepared_free(struct policy_prepared *pp);
+
+/*
+ * The same decision as policy_decide(p, id, conn, a, out), faster when
+ * pp was prepared for this p, id and conn; any other pp (or NULL) is
+ * ignored and the decision made without it.
+ */
+int policy_decide_prepared(const struct policy_prepared *pp,
+			   const struct policy *p,
+			   const struct jg_identity *id, const char *conn,
+			   const struct jg_action *a,
+			   struct policy_result *out);
+
+/*
  * Explain: call fn for every rule in order with whether it matched and,
  * if not, the first condition that failed, until the deciding rule.
  * Slow path for `jitgate policy test`.

@@ -1,6 +1,6 @@
 /*
- * Private to the policy engine (core/policy*.c): compiled globs and the
- * string map the rule index uses.
+ * Private to the policy engine (core/policy*.c): compiled globs, the
+ * string map and the rule index.
  */
 #ifndef JG_POLICY_INT_H
 #define JG_POLICY_INT_H
@@ -94,27 +94,103 @@ struct policy_rule {
 	bool all_values;
 };
 
-struct rule_list {
-	uint32_t *idx;
-	size_t n;
+/*
+ * The rule index (core/policy_index.c).  Every attribute a rule can name
+ * is a dimension: the action type, the connection, the subject, the
+ * groups, each claim and each action attribute.  A dimension maps the
+ * literal parts of its globs to the rules that carry them; a decision
+ * keeps, per dimension, the rules the caller's values let through, as
+ * bitsets over rule positions, and tries the survivors lowest position
+ * first.  The index only narrows to a superset of the matching rules
+ * (shapes it cannot answer, such as "*mid*", leave their rule in), so the
+ * full matcher always has the last word and first match in file order is
+ * kept exactly.
+ */
+
+/* Bits of rule positions, 64 per word: bit i of word w is rule w*64+i. */
+#define RULE_WORD(i) ((i) >> 6)
+#define RULE_BIT(i) (1ULL << ((i)&63))
+
+/* Rules carrying one literal: positions while few, a bitset when many
+ * (so OR-ing it in costs at most about a bitset's words either way). */
+struct rule_set {
+	uint32_t *ids;  /* ascending positions, or NULL when dense */
+	uint64_t *bits; /* the dense form, nwords words */
+	uint32_t n, cap;
 };
 
-/* Rules that apply to one action type, indexed by connection name. */
-struct type_bucket {
-	struct strmap conns;     /* literal connection name -> lists[i] */
-	struct rule_list *lists; /* rules for that connection, in order */
-	size_t nlists;
-	struct rule_list other;  /* rules for any other connection */
+/* Literal (bytes, length) -> rule set, open addressing. */
+struct lit_entry {
+	uint64_t hash;
+	const char *lit; /* borrowed from the rule's glob; NULL: empty slot */
+	uint32_t len;
+	uint32_t set; /* index into dim.sets */
 };
+
+struct litmap {
+	struct lit_entry *e;
+	size_t cap, n;
+	uint32_t *lens; /* distinct literal lengths, ascending */
+	size_t nlens;
+};
+
+struct dim {
+	const char *key;  /* claim or attribute name (borrowed); NULL else */
+	size_t nnamed;    /* rules naming it: 0 means nothing to narrow */
+	uint64_t *named;  /* rules with a condition on this dimension */
+	uint64_t *pass;   /* rules a present value cannot rule out: not
+			     named, "*", or a glob with no literal end */
+	struct litmap exact, prefix, suffix; /* suffix hashes run backward */
+	struct rule_set *sets;
+	size_t nsets;
+};
+
+/* Claims and action attributes: one dimension per key, the keys most
+ * rules name first, at most 64 (the rest are left to the matcher). */
+#define INDEX_MAX_KEYS 64
+struct keyed_dims {
+	struct dim *d;
+	size_t n;
+	struct strmap keys; /* key -> index into d */
+};
+
+struct policy_index {
+	size_t nwords; /* of every bitset: (nrules + 63) / 64 */
+	struct dim type, conn, subject, groups;
+	struct keyed_dims claims, attrs;
+	/* Rules whose connection or identity conditions the index only
+	 * approximates; policy_prepare tests these one by one. */
+	uint64_t *ident_loose;
+};
+
+int index_build(struct policy *p);
+void index_free(struct policy_index *x);
+
+/*
+ * Narrow cand, the rules [w0 * 64, (w0 + nw) * 64), to those the action
+ * type, the connection, the action's attributes or the identity (subject,
+ * groups, claims) may let through.  tmp is scratch of nw words.  False
+ * when no rule is left (cand is then all zero, and the other lookups can
+ * be skipped).
+ */
+void index_window_all(const struct policy *p, uint64_t *cand, size_t w0,
+		      size_t nw);
+bool index_filter_type(const struct policy_index *x, const char *type,
+		       uint64_t *cand, uint64_t *tmp, size_t w0, size_t nw);
+bool index_filter_conn(const struct policy_index *x, const char *conn,
+		       size_t connlen, uint64_t *cand, uint64_t *tmp, size_t w0,
+		       size_t nw);
+bool index_filter_attrs(const struct policy_index *x, const struct jg_action *a,
+			uint64_t *cand, uint64_t *tmp, size_t w0, size_t nw);
+bool index_filter_identity(const struct policy_index *x,
+			   const struct jg_identity *id, uint64_t *cand,
+			   uint64_t *tmp, size_t w0, size_t nw);
 
 struct policy {
 	struct policy_rule *rules;
 	size_t nrules;
-	struct strmap names;         /* rule name -> index */
-	struct strmap types;         /* literal type -> buckets[i] */
-	struct type_bucket *buckets; /* per literal type */
-	size_t nbuckets;
-	struct type_bucket untyped;  /* types no rule names */
+	struct strmap names; /* rule name -> index */
+	struct policy_index ix;
 };
 
 #endif /* JG_POLICY_INT_H */

@@ -1,12 +1,13 @@
 /*
- * Deciding: walk the indexed candidate rules in file order, first match
- * wins.  The same matcher explains itself when given a buffer, so
- * `jitgate policy test` and the daemon can never disagree.
+ * Deciding: test the candidate rules the index lets through in file
+ * order, first match wins.  The same matcher explains itself when given
+ * a buffer, so `jitgate policy test` and the daemon can never disagree.
  */
 #include "policy.h"
 #include "policy_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct match_ctx {
@@ -144,19 +145,6 @@ static bool rule_match(const struct policy_rule *r, const struct match_ctx *m,
 	       match_identity(r, m, why, whylen);
 }
 
-static const struct rule_list *candidates(const struct policy *p,
-					  const struct match_ctx *m)
-{
-	const struct type_bucket *b = &p->untyped;
-	uint32_t i;
-
-	if (strmap_get(&p->types, m->type, &i))
-		b = &p->buckets[i];
-	if (strmap_get(&b->conns, m->conn, &i))
-		return &b->lists[i];
-	return &b->other;
-}
-
 static void set_default(struct policy_result *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -192,27 +180,170 @@ static void ctx_init(struct match_ctx *m, const struct jg_identity *id,
 	m->type = a && a->type ? a->type : "";
 }
 
+/* Words of rule bits a decision works on at once: 4,096 rules, so the
+ * bitsets stay small on the stack whatever the policy's size.  Windows
+ * are taken in order, so the first match is still the first in file
+ * order. */
+#define WINDOW 64
+
+static size_t window_len(const struct policy *p, size_t w0)
+{
+	return p->ix.nwords - w0 < WINDOW ? p->ix.nwords - w0 : WINDOW;
+}
+
+/*
+ * The first rule of cand, window w0, that matches; identity_done when
+ * the connection and identity conditions of every candidate are known
+ * to hold (prepared), so only the action is left to test.
+ */
+static const struct policy_rule *first_match(const struct policy *p,
+					     const struct match_ctx *m,
+					     const uint64_t *cand, size_t w0,
+					     size_t nw, bool identity_done)
+{
+	for (size_t k = 0; k < nw; k++)
+		for (uint64_t w = cand[k]; w; w &= w - 1) {
+			const struct policy_rule *r =
+				&p->rules[(w0 + k) * 64 +
+					  (size_t)__builtin_ctzll(w)];
+
+			if (identity_done ? match_action(r, m, NULL, 0)
+					  : rule_match(r, m, NULL, 0))
+				return r;
+		}
+	return NULL;
+}
+
+static int decide_done(const struct policy_rule *r, struct policy_result *out)
+{
+	if (r)
+		set_rule(out, r);
+	else
+		set_default(out);
+	return out->d.effect;
+}
+
+#define PREPARED_MAGIC 0x4a475050U /* "JGPP" */
+struct policy_prepared {
+	uint32_t magic;
+	const struct policy *p;
+	const struct jg_identity *id;
+	char *conn;
+	uint64_t bits[]; /* p->ix.nwords: connection and identity hold */
+};
+
+/* With pp, its rules replace the connection and identity lookups. */
+static int decide(const struct policy *p, const struct policy_prepared *pp,
+		  const struct match_ctx *m, struct policy_result *out)
+{
+	uint64_t cand[WINDOW], tmp[WINDOW];
+
+	for (size_t w0 = 0; p && w0 < p->ix.nwords; w0 += WINDOW) {
+		size_t nw = window_len(p, w0);
+		const struct policy_rule *r;
+
+		if (pp)
+			memcpy(cand, pp->bits + w0, nw * sizeof(*cand));
+		else
+			index_window_all(p, cand, w0, nw);
+		/* Cheapest and most telling first; stop when none is left. */
+		if (!index_filter_type(&p->ix, m->type, cand, tmp, w0, nw) ||
+		    (!pp && !index_filter_conn(&p->ix, m->conn, m->connlen,
+					       cand, tmp, w0, nw)) ||
+		    !index_filter_attrs(&p->ix, m->a, cand, tmp, w0, nw) ||
+		    (!pp &&
+		     !index_filter_identity(&p->ix, m->id, cand, tmp, w0, nw)))
+			continue;
+		r = first_match(p, m, cand, w0, nw, pp != NULL);
+		if (r)
+			return decide_done(r, out);
+	}
+	return decide_done(NULL, out);
+}
+
 int policy_decide(const struct policy *p, const struct jg_identity *id,
 		  const char *conn, const struct jg_action *a,
 		  struct policy_result *out)
 {
 	struct match_ctx m;
-	const struct rule_list *l;
 
 	ctx_init(&m, id, conn, a);
-	if (p) {
-		l = candidates(p, &m);
-		for (size_t i = 0; i < l->n; i++) {
-			const struct policy_rule *r = &p->rules[l->idx[i]];
+	return decide(p, NULL, &m, out);
+}
 
-			if (rule_match(r, &m, NULL, 0)) {
-				set_rule(out, r);
-				return out->d.effect;
-			}
-		}
+struct policy_prepared *policy_prepare(const struct policy *p,
+				       const struct jg_identity *id,
+				       const char *conn)
+{
+	struct policy_prepared *pp;
+	struct match_ctx m;
+	uint64_t tmp[WINDOW];
+
+	if (!p)
+		return NULL;
+	pp = calloc(1, sizeof(*pp) + (p->ix.nwords + 1) * sizeof(uint64_t));
+	if (!pp)
+		return NULL;
+	ctx_init(&m, id, conn, NULL);
+	pp->conn = strdup(m.conn);
+	if (!pp->conn) {
+		free(pp);
+		return NULL;
 	}
-	set_default(out);
-	return out->d.effect;
+	pp->magic = PREPARED_MAGIC;
+	pp->p = p;
+	pp->id = id;
+	for (size_t w0 = 0; w0 < p->ix.nwords; w0 += WINDOW) {
+		size_t nw = window_len(p, w0);
+		uint64_t *cand = pp->bits + w0;
+
+		index_window_all(p, cand, w0, nw);
+		if (index_filter_conn(&p->ix, m.conn, m.connlen, cand, tmp, w0,
+				      nw))
+			index_filter_identity(&p->ix, id, cand, tmp, w0, nw);
+		/* Where the index only approximated, ask the matcher, so the
+		 * set is exact and decisions need not look again. */
+		for (size_t k = 0; k < nw; k++)
+			for (uint64_t w = cand[k] & p->ix.ident_loose[w0 + k];
+			     w; w &= w - 1) {
+				int b = __builtin_ctzll(w);
+				const struct policy_rule *r =
+					&p->rules[(w0 + k) * 64 + (size_t)b];
+
+				if ((r->conn.n &&
+				     !globset_match(&r->conn, m.conn,
+						    m.connlen)) ||
+				    !match_identity(r, &m, NULL, 0))
+					cand[k] &= ~(1ULL << b);
+			}
+	}
+	return pp;
+}
+
+void policy_prepared_free(struct policy_prepared *pp)
+{
+	if (!pp)
+		return;
+	if (pp->magic != PREPARED_MAGIC)
+		abort(); /* not prepared here, or freed twice */
+	pp->magic = 0;
+	free(pp->conn);
+	free(pp);
+}
+
+int policy_decide_prepared(const struct policy_prepared *pp,
+			   const struct policy *p,
+			   const struct jg_identity *id, const char *conn,
+			   const struct jg_action *a,
+			   struct policy_result *out)
+{
+	struct match_ctx m;
+
+	if (!pp || pp->magic != PREPARED_MAGIC || pp->p != p || pp->id != id ||
+	    strcmp(pp->conn, conn ? conn : "") != 0)
+		return policy_decide(p, id, conn, a, out);
+	ctx_init(&m, id, conn, a);
+	return decide(p, pp, &m, out);
 }
 
 void policy_trace(const struct policy *p, const struct jg_identity *id,

@@ -1,5 +1,6 @@
 #!/bin/sh
 # Policy decisions per second with 1,000 rules (see bench_policy.c).
-#   bench/policy/run.sh [BUILDDIR] [ITERATIONS]
+#   bench/policy/run.sh [BUILDDIR] [ITERATIONS [SCENARIO]]
 B=${1:-_build/default}
-make -C "$B" bench/policy/bench_policy >/dev/null && "$B/bench/policy/bench_policy" ${2:-2000000}
+[ $# -gt 0 ] && shift
+make -C "$B" bench/policy/bench_policy >/dev/null && "$B/bench/policy/bench_policy" "$@"
