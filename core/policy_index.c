@@ -153,6 +153,66 @@ static int dim_add_lit(struct dim *d, struct litmap *m, const char *lit,
 	return set_push(&d->sets[set], rule);
 }
 
+#define CONTAINS_KEY 4
+
+static int contains_add(struct dim *d, const char *mid, size_t len,
+			uint32_t rule)
+{
+	const unsigned char *u = (const unsigned char *)mid;
+
+	if (len > CONTAINS_KEY)
+		len = CONTAINS_KEY;
+	if (len == 1) {
+		d->single[u[0] >> 6] |= 1ULL << (u[0] & 63);
+	} else {
+		unsigned pair = (unsigned)u[0] << 8 | u[1];
+
+		if (!d->pairs && !(d->pairs = calloc(1024, sizeof(uint64_t))))
+			return -1;
+		d->pairs[pair >> 6] |= 1ULL << (pair & 63);
+	}
+	return dim_add_lit(d, &d->contains, mid, len, false, true, rule);
+}
+
+/*
+ * The longest run of plain characters in pat, which any match contains
+ * as it is; 0 when there is none.  Brackets are skipped as POSIX reads
+ * them ("[!]x]" is one class); past anything harder to be sure of (an
+ * unclosed "[", "[[:alpha:]]", a backslash inside brackets) no run is
+ * taken, which only ever leaves a rule in.
+ */
+static size_t literal_run(const char *pat, const char **at)
+{
+	size_t best = 0, run = 0;
+
+	for (const char *s = pat; *s; s++) {
+		if (*s == '[') {
+			const char *e = s + 1;
+
+			if (*e == '!' || *e == '^')
+				e++;
+			if (*e == ']')
+				e++;
+			while (*e && !strchr("][\\", *e))
+				e++;
+			if (*e != ']')
+				break;
+			s = e;
+			run = 0;
+		} else if (*s == '\\') {
+			if (!*++s)
+				break;
+			run = 0; /* the escaped byte is text, but keep it simple */
+		} else if (strchr("*?]", *s)) {
+			run = 0;
+		} else if (++run > best) {
+			best = run;
+			*at = s + 1 - run;
+		}
+	}
+	return best;
+}
+
 static size_t meta_prefix(const char *pat)
 {
 	return strcspn(pat, "*?[\\");
@@ -194,7 +254,8 @@ static int dim_add(struct dim *d, const struct globset *gs, uint32_t rule)
 	}
 	for (size_t i = 0; i < gs->n; i++) {
 		const struct glob *g = &gs->g[i];
-		size_t pre, suf;
+		const char *mid = NULL;
+		size_t pre, suf, run;
 		int rc = 0;
 
 		switch (g->kind) {
@@ -210,7 +271,14 @@ static int dim_add(struct dim *d, const struct globset *gs, uint32_t rule)
 			rc = dim_add_lit(d, &d->suffix, g->lit, g->len, true,
 					 true, rule);
 			break;
-		default: /* GLOB_ANY is gs->any; CONTAINS, FNMATCH */
+		case GLOB_CONTAINS:
+			exact = 0;
+			if (g->len)
+				rc = contains_add(d, g->lit, g->len, rule);
+			else
+				d->pass[w] |= bit; /* "**" */
+			break;
+		default: /* GLOB_ANY is gs->any; FNMATCH */
 			exact = 0;
 			pre = meta_prefix(g->pat);
 			suf = meta_suffix(g->pat);
@@ -221,6 +289,8 @@ static int dim_add(struct dim *d, const struct globset *gs, uint32_t rule)
 				rc = dim_add_lit(d, &d->suffix,
 						 g->pat + strlen(g->pat) - suf,
 						 suf, true, true, rule);
+			else if ((run = literal_run(g->pat, &mid)))
+				rc = contains_add(d, mid, run, rule);
 			else
 				d->pass[w] |= bit;
 			break;
@@ -279,6 +349,8 @@ static void dim_free(struct dim *d)
 	litmap_free(&d->exact);
 	litmap_free(&d->prefix);
 	litmap_free(&d->suffix);
+	litmap_free(&d->contains);
+	free(d->pairs);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -492,6 +564,35 @@ static void lit_or(const struct dim *d, const struct litmap *m, uint64_t h,
 		set_or(&d->sets[e->set], tmp, w0, nw);
 }
 
+/* tmp |= the "*mid*" rules whose mid may occur in v: those whose first
+ * (up to 4) bytes do, somewhere. */
+static void contains_value(const struct dim *d, const unsigned char *v,
+			   size_t len, uint64_t *tmp, size_t w0, size_t nw)
+{
+	const struct litmap *m = &d->contains;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned pair = i + 1 < len ? (unsigned)v[i] << 8 | v[i + 1] : 0;
+		uint64_t h;
+		size_t at = 0;
+
+		if (d->single[v[i] >> 6] >> (v[i] & 63) & 1)
+			lit_or(d, m, fnv((const char *)v + i, 1, false),
+			       (const char *)v + i, 1, tmp, w0, nw);
+		if (i + 1 >= len || !d->pairs ||
+		    !(d->pairs[pair >> 6] >> (pair & 63) & 1))
+			continue;
+		h = FNV_BASIS;
+		for (size_t k = 0; k < m->nlens && i + m->lens[k] <= len; k++) {
+			if (m->lens[k] < 2)
+				continue;
+			for (; at < m->lens[k]; at++)
+				h = fnv_step(h, v[i + at]);
+			lit_or(d, m, h, (const char *)v + i, at, tmp, w0, nw);
+		}
+	}
+}
+
 /* tmp |= the rules whose literals value v carries.  One hash pass
  * forward serves every prefix length and the whole value; one backward
  * pass every suffix length. */
@@ -520,6 +621,8 @@ static void dim_value(const struct dim *d, const char *v, size_t len,
 			h = fnv_step(h, (unsigned char)v[len - 1 - pos]);
 		lit_or(d, &d->suffix, h, v + len - pos, pos, tmp, w0, nw);
 	}
+	if (d->contains.n)
+		contains_value(d, (const unsigned char *)v, len, tmp, w0, nw);
 }
 
 /* cand &= ~d->named, or &= tmp; either way: is any rule left? */

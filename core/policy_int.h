@@ -141,6 +141,12 @@ struct dim {
 	uint64_t *pass;   /* rules a present value cannot rule out: not
 			     named, "*", or a glob with no literal end */
 	struct litmap exact, prefix, suffix; /* suffix hashes run backward */
+	/* "*mid*": by the first (up to) 4 bytes of mid, with which byte
+	 * pairs (and single bytes) start one, so a value is scanned with a
+	 * bit test per position and a lookup only where one may start. */
+	struct litmap contains;
+	uint64_t *pairs;     /* 65,536 bits, allocated with the first */
+	uint64_t single[4];  /* 256 bits: one-byte mids */
 	struct rule_set *sets;
 	size_t nsets;
 };

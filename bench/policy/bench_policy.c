@@ -17,9 +17,12 @@
  *            suffix globs ("schemaN.*", "*.tN") on 1,000 rules;
  *   identity the same with identity conditions only: subject prefix and
  *            claim globs ("teamN-*", "refs/tags/vN*");
- *   opaque   every rule's only condition is a "*xN*" glob on "table",
- *            a shape no index answers: each rule is tried in turn (the
- *            floor: what remains linear).
+ *   contains the same with "*xN*" globs on "table";
+ *   fnmatch  the same with "*xN?*" globs (no literal end: the index
+ *            reads the text "xN" out of the middle);
+ *   opaque   the same with "[[:alpha:]]xN*" globs, a shape the index
+ *            reads nothing out of: each rule is tried in turn, the floor
+ *            of what remains linear.
  * Each is measured two ways: "decide" (policy_decide, everything looked
  * up per call) and "session" (policy_prepare once, then
  * policy_decide_prepared, as core_decide does for a session).
@@ -78,8 +81,9 @@ static void rule_text(const char *scenario, int i, char *buf, size_t len)
 	else
 		snprintf(buf, len,
 			 "{\"name\": \"r%d\", \"action\": {\"table\": "
-			 "\"*x%d*\"}, \"effect\": \"deny\"}",
-			 i, i);
+			 "\"%sx%d%s*\"}, \"effect\": \"deny\"}",
+			 i, strcmp(scenario, "opaque") ? "*" : "[[:alpha:]]", i,
+			 strcmp(scenario, "fnmatch") == 0 ? "?" : "");
 }
 
 static struct policy *build(const char *scenario)
@@ -177,8 +181,10 @@ static void run(const char *name, const struct policy *p, long iters,
 
 int main(int argc, char **argv)
 {
-	static const char *const scenarios[] = {"spread", "worst", "action",
-						"identity", "opaque"};
+	static const char *const scenarios[] = {"spread",   "worst",
+						"action",   "identity",
+						"contains", "fnmatch",
+						"opaque"};
 	long iters = argc > 1 ? atol(argv[1]) : 2000000;
 	const char *only = argc > 2 ? argv[2] : NULL;
 	/* ITERATIONS given: run exactly that many (reproducible counts). */

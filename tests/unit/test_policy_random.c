@@ -49,9 +49,11 @@ static void rnd_value(char *buf, size_t len)
 /* A glob of any shape the engine knows. */
 static void rnd_glob(char *buf, size_t len)
 {
-	static const char *const tokens[] = {"a", "b", ".", "ab", "*", "?",
-					     "[ab]", "[!a]", "\\*", "\\a", "[",
-					     "c", "bc", "a.", "[a-c]"};
+	static const char *const tokens[] = {
+		"a",   "b",   ".",     "ab",      "*",    "?",
+		"[ab]", "[!a]", "\\*",  "\\a",     "[",    "c",
+		"bc",  "a.",  "[a-c]", "[]a]", "[\\]a]", "[[:alpha:]]",
+		"]",   "b?c", "*ab"};
 	/* exact (most often), "prefix*", "*suffix", "*contains*" */
 	static const char *const ends[][2] = {{"", ""},  {"", ""}, {"", ""},
 					      {"", ""},  {"", "*"}, {"*", ""},
@@ -69,7 +71,7 @@ static void rnd_glob(char *buf, size_t len)
 	else
 		for (unsigned i = 0, n = 1 + rnd(4); i < n && off < len; i++)
 			off += (size_t)snprintf(buf + off, len - off, "%s",
-						tokens[rnd(15)]);
+						tokens[rnd(21)]);
 }
 
 static struct json_object *rnd_globs(void)
@@ -356,6 +358,82 @@ static void test_many_keys(void **state)
 	}
 }
 
+/*
+ * Every glob shape the index reads a literal out of, wrapped so that it
+ * has no literal end, against every short text over the bytes that make
+ * globs tricky: the index must let the rule through whenever the glob
+ * matches.
+ */
+static void test_glob_shapes(void **state)
+{
+	static const char *const atoms[] = {
+		"ab",	  "a?b",    "a\\*b", "a\\b",   "[a",    "b[a",
+		"a]b",	  "]a",	    "[ab]a", "[!a]b",  "[^a]b", "[]a]b",
+		"[!]a]b", "[\\]a]b", "[\\\\]b", "[[:alpha:]]b",
+		"[[:alpha:]b]ab", "[a-]b", "a[]", "\\", "ab\\ab"};
+	static const char *const wraps[][2] = {
+		{"*", "*"}, {"?", "?"}, {"*", "?"}, {"[ab]", "*"}, {"", ""}};
+	static const char bytes[] = "ab][\\:";
+	size_t cases = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(atoms) / sizeof(*atoms); i++)
+		for (size_t w = 0; w < sizeof(wraps) / sizeof(*wraps); w++) {
+			char pat[64], text[8], json[256];
+			struct json_object *o, *r;
+			struct policy *p;
+			char err[128];
+
+			snprintf(pat, sizeof(pat), "%s%s%s", wraps[w][0],
+				 atoms[i], wraps[w][1]);
+			o = json_tokener_parse("{\"rules\": [{\"name\": \"t\", "
+					       "\"effect\": \"allow\"}]}");
+			r = json_object_new_object();
+			json_object_object_add(r, "table",
+					       json_object_new_string(pat));
+			json_object_object_add(
+				json_object_array_get_idx(
+					json_object_object_get(o, "rules"), 0),
+				"action", r);
+			snprintf(json, sizeof(json), "%s",
+				 json_object_to_json_string(o));
+			p = policy_compile(o, err, sizeof(err));
+			json_object_put(o);
+			if (!p)
+				fail_msg("%s: %s", json, err);
+			/* every text of up to 4 of those bytes */
+			for (unsigned n = 0; n <= 4; n++) {
+				unsigned total = 1;
+
+				for (unsigned k = 0; k < n; k++)
+					total *= sizeof(bytes) - 1;
+				for (unsigned t = 0; t < total; t++) {
+					struct jg_attr at = {"table", text};
+					struct jg_action a = {.type = "sql",
+							      .attrs = &at,
+							      .nattrs = 1};
+					struct policy_result res;
+					unsigned x = t;
+
+					for (unsigned k = 0; k < n; k++) {
+						text[k] = bytes[x % (sizeof(bytes) - 1)];
+						x /= sizeof(bytes) - 1;
+					}
+					text[n] = '\0';
+					policy_decide(p, NULL, "c", &a, &res);
+					if ((res.d.effect == JG_EFFECT_ALLOW) !=
+					    (policy_glob_match(pat, text) != 0))
+						fail_msg("glob \"%s\", text \"%s\": "
+							 "index says %s",
+							 pat, text, res.d.rule);
+					cases++;
+				}
+			}
+			policy_free(p);
+		}
+	assert_true(cases > 10000);
+}
+
 /* A prepared session used with another identity or connection, or with
  * another policy, is ignored rather than trusted. */
 static void test_prepared_mismatch(void **state)
@@ -409,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_small_policies),
 		cmocka_unit_test(test_large_policy),
 		cmocka_unit_test(test_many_keys),
+		cmocka_unit_test(test_glob_shapes),
 		cmocka_unit_test(test_prepared_mismatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
