@@ -7,9 +7,10 @@
  *
  * Globs are indexed by their literal ends.  "abc" by its text, "abc*"
  * as a prefix, "*abc" as a suffix: for these the index answers exactly.
- * Other shapes ("a?c*", "x[0-9]", "*mid*") are indexed by the literal
- * text before their first metacharacter (or after their last), which any
- * matching value must carry, or not at all; the matcher decides those.
+ * Other shapes are indexed by a text any matching value must carry: the
+ * literal text before their first metacharacter ("a?c*") or after their
+ * last ("x[0-9]"), else "mid" for "*mid*", else their longest plain run
+ * ("*x?y*" by "x"), else not at all; the matcher decides those.
  */
 #include "policy.h"
 #include "policy_int.h"
