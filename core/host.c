@@ -93,7 +93,13 @@ static int host_authenticate(struct jg_session *s, const char *user,
 static int host_decide(struct jg_session *s, const struct jg_action *a,
 		       struct jg_decision *out)
 {
-	int rc = core_decide(s, a, out);
+	char mask[sizeof(s->mask_profile)];
+	int rc;
+
+	/* Masking sticks: a later decision without a profile (or a deny)
+	 * must not unmask the rows of statements still in flight. */
+	memcpy(mask, s->mask_profile, sizeof(mask));
+	rc = core_decide(s, a, out);
 
 	/* Count what the caller will act on: an error is a deny. */
 	if (rc != JG_OK)
@@ -109,11 +115,15 @@ static int host_decide(struct jg_session *s, const struct jg_action *a,
 		metrics_inc(M_DECISIONS_DENY, 1);
 		break;
 	}
-	if (rc == JG_OK) {
+	if (rc == JG_OK && out->mask_profile[0])
 		snprintf(s->mask_profile, sizeof(s->mask_profile), "%s",
 			 out->mask_profile);
+	else
+		memcpy(s->mask_profile, mask, sizeof(mask));
+	if (strcmp(s->mask_profile, mask))
+		s->mask_serial++;
+	if (rc == JG_OK)
 		s->record_level = out->record_level;
-	}
 	return rc;
 }
 

@@ -228,35 +228,96 @@ void maskcore_set_lookup(maskcore_lookup fn)
 	lookup_fn = fn;
 }
 
-static void *session_mem(void *ud, size_t n)
+/*
+ * Per session: the profile found for the session's name (looked up again
+ * only when the name changes) and one output buffer reused by every call,
+ * so a session streaming millions of masked values neither searches the
+ * profile list nor grows its memory per value.
+ */
+struct mask_session {
+	const struct maskcore *mc;
+	const struct mc_profile *p;
+	unsigned serial; /* s->mask_serial p was found for, plus one */
+	struct collect out;
+};
+
+static void mask_session_free(void *ud)
 {
-	return session_alloc(ud, n);
+	struct mask_session *ms = ud;
+
+	free(ms->out.b);
+	free(ms);
+}
+
+static struct mask_session *mask_session(struct jg_session *s)
+{
+	struct mask_session *ms = s->mask;
+
+	if (ms)
+		return ms;
+	ms = calloc(1, sizeof(*ms));
+	if (!ms || session_cleanup(s, mask_session_free, ms) != JG_OK) {
+		free(ms);
+		return NULL;
+	}
+	s->mask = ms;
+	return ms;
 }
 
 /*
- * The host service.  No profile in the session's last decision: nothing
+ * The host service.  No profile named by the session's decisions: nothing
  * to mask.  A profile that cannot be applied: fail closed.  A value that
  * must become NULL comes back as JG_MASK_NULL with *changed set; a plugin
  * that does not know that code treats it as an error and sends nothing.
+ * A masked value stays valid until the session's next mask call.
  */
 int core_mask_value(struct jg_session *s, const char *column, const char *in,
 		    size_t len, const char **out, size_t *outlen,
 		    int *changed)
 {
 	struct jg_mask_field f = {column, NULL, JG_MASK_TEXT};
+	struct mask_session *ms;
 	const struct maskcore *mc;
+	int rc;
 
 	if (!s || !out || !outlen || !changed || (!in && len))
 		return JG_ERROR;
+	*out = NULL;
+	*outlen = 0;
+	*changed = 0;
 	if (!s->mask_profile[0]) {
 		*out = in;
 		*outlen = len;
-		*changed = 0;
 		return JG_OK;
 	}
-	mc = lookup_fn ? lookup_fn(s) : NULL;
-	if (!mc)
+	if (!(ms = mask_session(s)))
 		return JG_ERROR;
-	return maskcore_value(mc, s->mask_profile, &f, in ? in : "", len,
-			      session_mem, s, out, outlen, changed, NULL);
+	if (ms->serial != s->mask_serial + 1) {
+		mc = lookup_fn ? lookup_fn(s) : NULL;
+		ms->mc = mc;
+		ms->p = find(mc, s->mask_profile);
+		ms->serial = s->mask_serial + 1;
+	}
+	if (!ms->p || !ms->p->compiled)
+		return JG_ERROR;
+	ms->out.n = 0;
+	rc = ms->mc->ops->mask_value(ms->p->compiled, &f, in ? in : "", len,
+				     collect, &ms->out, NULL);
+	switch (rc) {
+	case JG_DECLINED:
+		*out = in ? in : "";
+		*outlen = len;
+		return JG_OK;
+	case JG_MASK_NULL:
+		*changed = 1;
+		return JG_MASK_NULL;
+	case JG_OK:
+		/* an empty replacement still needs a non-NULL pointer */
+		*out = ms->out.b ? ms->out.b : "";
+		*outlen = ms->out.n;
+		*changed = 1;
+		return JG_OK;
+	default:
+		return JG_ERROR;
+	}
 }

@@ -60,4 +60,15 @@ struct jg_session;
 typedef const struct maskcore *(*maskcore_lookup)(const struct jg_session *s);
 void maskcore_set_lookup(maskcore_lookup fn);
 
+/*
+ * core/maskload.c, for the runtime: make the "masking" section's plugin
+ * instance and compile its profiles into rt->mask (maskcore_free it
+ * before the conf goes), and check every policy rule's "mask" names one.
+ * -1 with "FILE:LINE: KEY.PATH: what" in err.
+ */
+struct rt;
+int maskcore_setup(struct rt *rt, char *err, size_t errlen);
+/* Once at start: sessions mask with their generation's rt->mask. */
+void maskcore_start(void);
+
 #endif /* JG_MASKCORE_H */

@@ -10,6 +10,7 @@
 #include "host.h"
 #include "loader.h"
 #include "log.h"
+#include "maskcore.h"
 #include "record.h"
 #include "tls.h"
 
@@ -64,6 +65,8 @@ static void rt_free(struct rt *rt)
 	free(rt->listeners);
 	free(rt->conns);
 	free(rt->record);
+	/* Profiles first: they belong to the mask plugin's instance. */
+	maskcore_free(rt->mask);
 	/* Instances and plugins go with the conf (loader registry). */
 	if (rt->conf)
 		conf_unref(rt->conf);
@@ -330,7 +333,8 @@ static struct rt *load(const char *path, int check_only, char *err,
 	    load_admin(rt, err, errlen) < 0 ||
 	    record_prepare(rt->plugins, rt->conf, &core_host, check_only,
 			   rt->record, err, errlen) < 0 ||
-	    auth_apply(rt, err, errlen) < 0)
+	    auth_apply(rt, err, errlen) < 0 ||
+	    maskcore_setup(rt, err, errlen) < 0)
 		goto fail;
 	return rt;
 fail:
@@ -360,5 +364,6 @@ int rt_activate(struct rt *rt, char *err, size_t errlen)
 			"recorded (protocol plugins refuse what they cannot "
 			"record unless told best_effort)");
 	auth_activate();
+	maskcore_start();
 	return 0;
 }

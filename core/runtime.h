@@ -19,6 +19,7 @@ struct jg_conf;
 struct jg_config;
 struct conf_settings;
 struct tls_server;
+struct maskcore;
 
 struct rt_listener {
 	const char *name;
@@ -53,6 +54,7 @@ struct rt {
 	struct tls_server *admin_tls;
 	void *plugins;               /* the loader's set, if it keeps one */
 	struct record_setup *record; /* store and recording, for rt_activate */
+	struct maskcore *mask;       /* compiled masking profiles */
 };
 
 /* Load, validate, load plugins and create instances.  NULL with

@@ -58,9 +58,13 @@ struct jg_session {
 	const char *conn_name;
 	const struct jg_config *conn;
 
-	/* the last decision's masking profile and recording level */
+	/* the masking profile (the latest one a decision named: it sticks,
+	 * since results of pipelined statements cannot be told apart) and
+	 * the last decision's recording level */
 	char mask_profile[64];
 	int record_level;
+	unsigned mask_serial;        /* bumped when mask_profile changes */
+	void *mask;                  /* core/maskcore.c per-session state */
 
 	void *record;                /* core/record.c state */
 

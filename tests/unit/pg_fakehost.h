@@ -69,6 +69,7 @@ struct fh {
 	int review_fail;
 	int closed_called;
 	int no_tls; /* the listener has no certificate */
+	int catalog_missing; /* fh_up_catalog found no catalog query */
 };
 
 extern struct fh fh;
@@ -89,6 +90,9 @@ size_t fh_client_take(uint8_t *buf, size_t cap);
 size_t fh_up_take(uint8_t *buf, size_t cap);
 /* Drive a whole login to the relay state (trust auth upstream). */
 void fh_login(void);
+/* Answer the plugin's startup catalog query: public.people (OID 16384)
+ * column 2 is "ssn".  Sets fh.catalog_missing if no query came. */
+void fh_up_catalog(void);
 /* Find a message of type in a buffer of whole messages; its body. */
 const uint8_t *fh_find_msg(const uint8_t *buf, size_t n, uint8_t type,
 			   size_t *body_len);

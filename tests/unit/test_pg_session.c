@@ -105,7 +105,12 @@ static void test_login(void **state)
 	fh_up_send(m, n);
 	n = fh_msg(m, 'Z', "I", 1);
 	fh_up_send(m, n);
+	/* the client's ReadyForQuery waits for the catalog's column names */
 	n = fh_client_take(cbuf, sizeof(cbuf));
+	assert_null(fh_find_msg(cbuf, n, 'Z', &bl));
+	fh_up_catalog();
+	assert_false(fh.catalog_missing);
+	n += fh_client_take(cbuf + n, sizeof(cbuf) - n);
 	assert_null(memmem(cbuf, n, "upstream-secret", 15));
 	b = fh_find_msg(cbuf, n, 'K', &bl);
 	assert_non_null(b);
@@ -495,6 +500,51 @@ static void test_masking_rows(void **state)
 	pg_buf_free(&b);
 }
 
+/* A column straight from a table is named by the catalog, so an alias
+ * does not escape its rule; a computed column keeps its result name. */
+static void test_masking_alias(void **state)
+{
+	struct pg_buf b;
+	size_t n, q, off, bl;
+	const uint8_t *row;
+
+	fh.policy = mask_on;
+	fh_login();
+	assert_false(fh.catalog_missing);
+	fh_client_take(NULL, 0);
+	q = fh_query(m, "SELECT ssn AS x, upper(ssn) AS ssn2 FROM people");
+	fh_client_send(m, q);
+	fh_up_take(NULL, 0);
+	pg_buf_init(&b);
+	off = pg_msg_begin(&b, 'T');
+	pg_buf_i16(&b, 2);
+	pg_buf_str(&b, "x");
+	/* table OID 16384, column 2 (public.people.ssn), text */
+	pg_buf_add(&b, "\0\0\x40\0\0\x02\0\0\0\x19\xff\xff\xff\xff\xff\xff\0\0",
+		   18);
+	pg_buf_str(&b, "ssn2");
+	pg_buf_add(&b, "\0\0\0\0\0\0\0\0\0\x19\xff\xff\xff\xff\xff\xff\0\0",
+		   18);
+	pg_msg_end(&b, off);
+	off = pg_msg_begin(&b, 'D');
+	pg_buf_i16(&b, 2);
+	pg_buf_i32(&b, 11);
+	pg_buf_add(&b, "123-45-6789", 11);
+	pg_buf_i32(&b, 11);
+	pg_buf_add(&b, "123-45-6789", 11);
+	pg_msg_end(&b, off);
+	pg_build_ready(&b, 'I');
+	fh_up_send(b.data, b.len);
+	n = fh_client_take(cbuf, sizeof(cbuf));
+	row = fh_find_msg(cbuf, n, 'D', &bl);
+	assert_non_null(row);
+	/* the aliased column is masked, the computed one is not a rule's */
+	assert_int_equal(bl, 2 + 4 + 3 + 4 + 11);
+	assert_memory_equal(row + 6, "***", 3);
+	assert_memory_equal(row + 13, "123-45-6789", 11);
+	pg_buf_free(&b);
+}
+
 static void test_unmasked_rows_pass_unchanged(void **state)
 {
 	struct pg_buf b;
@@ -614,6 +664,7 @@ int main(void)
 		T(test_unknown_type_and_oversize),
 		T(test_split_one_byte_at_a_time),
 		T(test_masking_rows),
+		T(test_masking_alias),
 		T(test_unmasked_rows_pass_unchanged),
 		T(test_record_failure_refuses),
 		T(test_unparsable_denied),

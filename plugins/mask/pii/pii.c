@@ -188,6 +188,48 @@ static int mask_rule(const struct pii_profile *pf, const struct pii_rule *r,
 	return JG_OK;
 }
 
+/*
+ * A result's columns come back with every row: remember, per thread,
+ * which rule the last few column names matched, so glob and regex rules
+ * are not run again for each value.  Keyed by the profile's id, which is
+ * never reused, so an entry never points into a freed profile's rules.
+ */
+#define RULE_MEMO 16
+#define RULE_MEMO_NAME 96
+struct rule_memo {
+	uint64_t id;
+	const struct pii_rule *r;
+	char col[RULE_MEMO_NAME];
+};
+static __thread struct rule_memo rule_memo[RULE_MEMO];
+static __thread unsigned rule_memo_next;
+
+static int rule_lookup(const struct pii_profile *pf, const char *col,
+		       pcre2_match_data **md, const struct pii_rule **out)
+{
+	size_t n = strlen(col);
+	struct rule_memo *m;
+
+	if (n < RULE_MEMO_NAME)
+		for (unsigned i = 0; i < RULE_MEMO; i++)
+			if (rule_memo[i].id == pf->id &&
+			    !memcmp(rule_memo[i].col, col, n + 1)) {
+				*out = rule_memo[i].r;
+				return 0;
+			}
+	if (pf->regex_rules && !*md &&
+	    !(*md = pcre2_match_data_create(1, NULL)))
+		return -1;
+	*out = pii_rule_find(pf, col, *md);
+	if (n < RULE_MEMO_NAME) {
+		m = &rule_memo[rule_memo_next++ % RULE_MEMO];
+		m->id = pf->id;
+		m->r = *out;
+		memcpy(m->col, col, n + 1);
+	}
+	return 0;
+}
+
 static int op_mask_value(const void *profile, const struct jg_mask_field *f,
 			 const char *in, size_t len, jg_mask_emit emit,
 			 void *ud, struct jg_mask_report *rep)
@@ -208,12 +250,15 @@ static int op_mask_value(const void *profile, const struct jg_mask_field *f,
 		return JG_ERROR;
 	if (!in)
 		in = "";
-	if (pf->ncustom || pf->nrules) {
+	if (pf->ncustom) {
 		md = pcre2_match_data_create(1, NULL);
 		if (!md)
 			return JG_ERROR;
 	}
-	r = f && f->column ? pii_rule_find(pf, f->column, md) : NULL;
+	r = NULL;
+	if (f && f->column && pf->nrules &&
+	    rule_lookup(pf, f->column, &md, &r) < 0)
+		return JG_ERROR;
 	if (r) {
 		rc = mask_rule(pf, r, tk, in, len, &o, rep);
 		goto out;

@@ -128,6 +128,8 @@ struct pii_profile {
 	 * the fuzzer can check the filter rules lose nothing. */
 	pii_window_fn window;
 	int exhaustive;
+	uint64_t id;     /* unique per compiled profile (per-thread memos) */
+	int regex_rules; /* column rules that need pcre2 match data */
 };
 
 /* The plugin instance: options from the host. */

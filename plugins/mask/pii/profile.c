@@ -11,6 +11,7 @@
 #include <gnutls/gnutls.h>
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,7 @@ static int parse_rules(const struct pii_instance *inst, json_object *o,
 				    "%s: exactly one of column, glob, regex",
 				    path);
 		r->kind = col ? RULE_EXACT : glob ? RULE_GLOB : RULE_REGEX;
+		pf->regex_rules += r->kind == RULE_REGEX;
 		r->pattern = strdup(col ? col : glob ? glob : re);
 		r->name = strdup(name ? name : "column");
 		if (!r->pattern || !r->name)
@@ -419,6 +421,11 @@ int pii_profile_compile(const struct pii_instance *inst, const char *name,
 		goto out;
 	}
 	pf->magic = PII_PROFILE_MAGIC;
+	{
+		/* never reused, so a memo keyed by it cannot outlive it */
+		static _Atomic uint64_t next_id;
+		pf->id = atomic_fetch_add(&next_id, 1) + 1;
+	}
 	json_object_object_foreach(root, k, val)
 	{
 		(void)val;

@@ -452,6 +452,54 @@ static int register_cancel_key(struct pg_session *ps)
 	return 0;
 }
 
+/* The first ReadyForQuery came: the session is running. */
+static int session_begin(struct pg_session *ps, const struct pg_frame *f)
+{
+	struct jg_attr a[3] = {
+		{"connection", ps->conn_name},
+		{"upstream", ps->up_host},
+		{"auth_method", ps->ua.method ?: "trust"},
+	};
+
+	ps->txstatus = f->body[0];
+	ps->state = ST_RELAY;
+	/* no session runs unrecorded: the core records each decision, this
+	 * proves the record is writable */
+	if (pg_record(ps, "session_start", a, 3) < 0) {
+		pg_fatal(ps, "58000",
+			 "the session cannot be recorded, so the gateway "
+			 "refuses it",
+			 NULL);
+		return -1;
+	}
+	ps->h->metric_add(PG_PLUGIN, "sessions", 1);
+	return pg_client_write(ps, f->body - 5, f->total) < 0 ? -1 : 0;
+}
+
+/*
+ * Before the client sees ReadyForQuery, read the column names column
+ * rules need (pg_rows.h): one query of our own on the upstream
+ * connection, answered before anything of the client's goes there, so
+ * nothing interleaves with its protocol stream.
+ */
+static int catalog_start(struct pg_session *ps)
+{
+	size_t off;
+
+	pg_buf_reset(&ps->out);
+	off = pg_msg_begin(&ps->out, 'Q');
+	pg_buf_str(&ps->out, PG_CATALOG_QUERY);
+	pg_msg_end(&ps->out, off);
+	if (ps->out.oom) {
+		up_fail(ps, "out of memory");
+		return -1;
+	}
+	ps->state = ST_UP_CATALOG;
+	ps->h->stream_write(ps->up, ps->out.data, ps->out.len);
+	pg_buf_reset(&ps->out);
+	return 0;
+}
+
 /* One backend message while authenticating or before the first
  * ReadyForQuery.  Returns 0 to go on, -1 when the session ended. */
 static int upstream_startup_msg(struct pg_session *ps, const struct pg_frame *f)
@@ -512,28 +560,51 @@ static int upstream_startup_msg(struct pg_session *ps, const struct pg_frame *f)
 	case 'Z':
 		if (ps->state != ST_UP_READY || f->body_len != 1)
 			break;
-		ps->txstatus = f->body[0];
-		ps->state = ST_RELAY;
-		{
-			struct jg_attr a[3] = {
-				{"connection", ps->conn_name},
-				{"upstream", ps->up_host},
-				{"auth_method", ps->ua.method ?: "trust"},
-			};
-			/* no session runs unrecorded: the core records each
-			 * decision, this proves the record is writable */
-			if (pg_record(ps, "session_start", a, 3) < 0) {
-				pg_fatal(ps, "58000",
-					 "the session cannot be recorded, so "
-					 "the gateway refuses it",
-					 NULL);
-				return -1;
-			}
-		}
-		ps->h->metric_add(PG_PLUGIN, "sessions", 1);
-		if (pg_client_write(ps, f->body - 5, f->total) < 0)
-			return -1;
+		return catalog_start(ps);
+	default:
+		break;
+	}
+	up_fail(ps, "unexpected message from the server during startup");
+	return -1;
+}
+
+/* Our catalog query's answer (pg_rows.h), then the session starts. */
+static int upstream_catalog_msg(struct pg_session *ps,
+				const struct pg_frame *f)
+{
+	switch (f->type) {
+	case 'T':
+	case 'C':
+	case 'N':
 		return 0;
+	case 'S':
+		return pg_client_write(ps, f->body - 5, f->total) < 0 ? -1 : 0;
+	case 'D':
+		if (!ps->cat.failed &&
+		    pg_catalog_row(&ps->cat, f->body, f->body_len) < 0)
+			ps->cat.failed = 1;
+		return 0;
+	case 'E':
+		ps->cat.failed = 1;
+		return 0;
+	case 'Z':
+		if (f->body_len != 1)
+			break;
+		if (ps->cat.failed) {
+			pg_catalog_free(&ps->cat);
+			ps->cat.failed = 1;
+			ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0205",
+				   "could not read column names from the "
+				   "server's catalog: column rules see result "
+				   "column names only");
+		} else if (ps->cat.truncated) {
+			ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0206",
+				   "more than %d table columns: column rules "
+				   "see result column names for the rest",
+				   PG_CATALOG_MAX);
+		}
+		pg_catalog_done(&ps->cat);
+		return session_begin(ps, f);
 	default:
 		break;
 	}
@@ -553,7 +624,8 @@ void pg_upstream_input(struct pg_session *ps)
 		upstream_ssl_answer(ps);
 		return;
 	}
-	while (ps->state == ST_UP_AUTH || ps->state == ST_UP_READY) {
+	while (ps->state == ST_UP_AUTH || ps->state == ST_UP_READY ||
+	       ps->state == ST_UP_CATALOG) {
 		n = ps->h->stream_peek(ps->up, &d);
 		fr = pg_frame_typed(d, n, 1U << 20, &f, &why);
 		if (fr == PG_FRAME_MORE)
@@ -562,7 +634,9 @@ void pg_upstream_input(struct pg_session *ps)
 			up_fail(ps, why);
 			return;
 		}
-		if (upstream_startup_msg(ps, &f) < 0)
+		if ((ps->state == ST_UP_CATALOG
+			     ? upstream_catalog_msg(ps, &f)
+			     : upstream_startup_msg(ps, &f)) < 0)
 			return;
 		ps->h->stream_consume(ps->up, f.total);
 	}

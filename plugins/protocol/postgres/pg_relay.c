@@ -379,6 +379,7 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 		pg_rowdesc_free(&ps->rd);
 		if (pg_rowdesc_parse(&ps->rd, f->body, f->body_len, &why) < 0)
 			goto bad;
+		pg_rowdesc_qualify(&ps->rd, &ps->cat);
 		return 0;
 	case 'G':
 		ps->copy_in = 1;

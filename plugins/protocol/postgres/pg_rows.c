@@ -71,6 +71,117 @@ int pg_rowdesc_parse(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
 	return 0;
 }
 
+/* ---- catalog: (table OID, attnum) -> "schema.table.column" ---- */
+
+/* A decimal text value into *v; -1 unless it is all digits and fits. */
+static int text_u32(const uint8_t *p, int32_t n, uint32_t *v)
+{
+	uint64_t x = 0;
+
+	if (n < 1 || n > 10)
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int pg_catalog_row(struct pg_catalog *c, const uint8_t *body, size_t len)
+{
+	struct pg_reader r;
+	const uint8_t *v[5];
+	int32_t vl[5];
+	uint32_t oid, att;
+	size_t total = 0;
+	char *name;
+
+	pg_reader_init(&r, body, len);
+	if (pg_get_i16(&r) != 5 || r.bad)
+		return -1;
+	for (int i = 0; i < 5; i++) {
+		vl[i] = pg_get_i32(&r);
+		if (r.bad || vl[i] < 0 || !(v[i] = pg_get_bytes(&r, (size_t)vl[i])))
+			return -1;
+		total += (size_t)vl[i];
+	}
+	if (pg_remaining(&r) || text_u32(v[0], vl[0], &oid) ||
+	    text_u32(v[1], vl[1], &att) || att > INT16_MAX)
+		return -1;
+	if (c->n >= PG_CATALOG_MAX) {
+		c->truncated = 1;
+		return 0;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct pg_colname *nv = realloc(c->v, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		c->v = nv;
+		c->cap = cap;
+	}
+	name = malloc(total + 3);
+	if (!name)
+		return -1;
+	/* names never hold a NUL: PostgreSQL identifiers are C strings */
+	memcpy(name, v[2], (size_t)vl[2]);
+	name[vl[2]] = '.';
+	memcpy(name + vl[2] + 1, v[3], (size_t)vl[3]);
+	name[vl[2] + 1 + vl[3]] = '.';
+	memcpy(name + vl[2] + vl[3] + 2, v[4], (size_t)vl[4]);
+	name[total + 2] = '\0';
+	c->v[c->n++] = (struct pg_colname){oid, (int16_t)att, name};
+	return 0;
+}
+
+static int colname_cmp(const void *a, const void *b)
+{
+	const struct pg_colname *x = a, *y = b;
+
+	if (x->oid != y->oid)
+		return x->oid < y->oid ? -1 : 1;
+	return (x->attnum > y->attnum) - (x->attnum < y->attnum);
+}
+
+void pg_catalog_done(struct pg_catalog *c)
+{
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), colname_cmp);
+}
+
+const char *pg_catalog_find(const struct pg_catalog *c, uint32_t oid,
+			    int16_t attnum)
+{
+	struct pg_colname key = {oid, attnum, NULL}, *hit;
+
+	if (!c || !c->n)
+		return NULL;
+	hit = bsearch(&key, c->v, c->n, sizeof(*c->v), colname_cmp);
+	return hit ? hit->name : NULL;
+}
+
+void pg_catalog_free(struct pg_catalog *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].name);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+void pg_rowdesc_qualify(struct pg_rowdesc *rd, const struct pg_catalog *c)
+{
+	for (uint16_t i = 0; i < rd->n; i++)
+		rd->cols[i].qname =
+			rd->cols[i].table_oid && rd->cols[i].attnum > 0
+				? pg_catalog_find(c, rd->cols[i].table_oid,
+						  rd->cols[i].attnum)
+				: NULL;
+}
+
 /* Binary values we can mask as text: their wire form is the text. */
 static int binary_is_text(uint32_t oid)
 {
@@ -97,7 +208,7 @@ int pg_datarow_mask(const struct pg_rowdesc *rd, const uint8_t *body,
 	uint16_t i;
 	const uint8_t *v;
 	const char *col, *mo;
-	size_t moff = 0, mlen;
+	size_t moff = 0, mlen, start;
 	int ch, any = 0, named;
 
 	*changed = 0;
@@ -108,17 +219,19 @@ int pg_datarow_mask(const struct pg_rowdesc *rd, const uint8_t *body,
 		return -1;
 	}
 	named = rd && rd->n == (uint16_t)n;
-	pg_buf_reset(out);
-	moff = pg_msg_begin(out, 'D');
-	pg_buf_i16(out, n);
+	/* Most rows come out as they came: the message is rebuilt only from
+	 * the first value masking changes, the values before it copied in
+	 * one piece. */
 	for (i = 0; i < (uint16_t)n; i++) {
+		start = r.off;
 		vlen = pg_get_i32(&r);
 		if (r.bad || vlen < -1) {
 			*why = "bad DataRow value length";
 			return -1;
 		}
 		if (vlen == -1) { /* NULL stays NULL */
-			pg_buf_i32(out, -1);
+			if (any)
+				pg_buf_i32(out, -1);
 			continue;
 		}
 		v = pg_get_bytes(&r, (size_t)vlen);
@@ -126,7 +239,9 @@ int pg_datarow_mask(const struct pg_rowdesc *rd, const uint8_t *body,
 			*why = "truncated DataRow";
 			return -1;
 		}
-		col = named ? rd->cols[i].name : NULL;
+		col = !named		   ? NULL
+		      : rd->cols[i].qname ? rd->cols[i].qname
+					  : rd->cols[i].name;
 		if (named && rd->cols[i].format == 1 &&
 		    !binary_is_text(rd->cols[i].type_oid)) {
 			/* numbers, dates and other binary values carry no
@@ -143,20 +258,29 @@ int pg_datarow_mask(const struct pg_rowdesc *rd, const uint8_t *body,
 			*why = "masked value too long";
 			return -1;
 		}
-		any |= ch;
-		pg_buf_i32(out, (int32_t)mlen);
-		pg_buf_add(out, mo, mlen);
+		if (ch && !any) {
+			pg_buf_reset(out);
+			moff = pg_msg_begin(out, 'D');
+			pg_buf_add(out, body, start);
+			any = 1;
+		}
+		if (any) {
+			pg_buf_i32(out, (int32_t)mlen);
+			pg_buf_add(out, mo, mlen);
+		}
 	}
 	if (pg_remaining(&r) != 0) {
 		*why = "bytes after the last DataRow value";
 		return -1;
 	}
+	if (!any)
+		return 0;
 	pg_msg_end(out, moff);
 	if (out->oom) {
 		*why = "out of memory";
 		return -1;
 	}
-	*changed = any;
+	*changed = 1;
 	return 0;
 }
 

@@ -14,7 +14,8 @@
 
 /* One column of a RowDescription. */
 struct pg_column {
-	char *name;
+	char *name;        /* the result column name (an alias if any) */
+	const char *qname; /* "schema.table.column" from the catalog, or NULL */
 	uint32_t table_oid;
 	int16_t attnum;
 	uint32_t type_oid;
@@ -26,6 +27,49 @@ struct pg_rowdesc {
 	struct pg_column *cols;
 };
 
+/*
+ * Column names for column rules.  A result column that comes straight
+ * from a table carries its table OID and column number in RowDescription;
+ * the catalog, read once at session start with PG_CATALOG_QUERY on the
+ * upstream connection before the client sees ReadyForQuery, turns them
+ * into "schema.table.column", so an alias does not escape a rule.
+ * Computed columns (table OID 0) and tables the catalog did not list
+ * (created later, or past PG_CATALOG_MAX) keep their result name.
+ */
+struct pg_colname {
+	uint32_t oid;
+	int16_t attnum;
+	char *name; /* "schema.table.column" */
+};
+
+struct pg_catalog {
+	struct pg_colname *v;
+	size_t n, cap;
+	int truncated; /* more than PG_CATALOG_MAX columns */
+	int failed;    /* the query failed: result names only */
+};
+
+#define PG_CATALOG_MAX 200000
+#define PG_CATALOG_QUERY                                                     \
+	"SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname "          \
+	"FROM pg_catalog.pg_attribute a "                                    \
+	"JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "                  \
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "          \
+	"WHERE a.attnum > 0 AND NOT a.attisdropped "                         \
+	"AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "                        \
+	"AND n.nspname <> 'pg_catalog' AND n.nspname <> 'information_schema' " \
+	"LIMIT 200001"
+
+/* One DataRow of PG_CATALOG_QUERY.  -1: malformed or out of memory. */
+int pg_catalog_row(struct pg_catalog *c, const uint8_t *body, size_t len);
+/* All rows are in: sort for look-ups. */
+void pg_catalog_done(struct pg_catalog *c);
+const char *pg_catalog_find(const struct pg_catalog *c, uint32_t oid,
+			    int16_t attnum);
+void pg_catalog_free(struct pg_catalog *c);
+/* Fill rd's qname from c (may be NULL). */
+void pg_rowdesc_qualify(struct pg_rowdesc *rd, const struct pg_catalog *c);
+
 int pg_rowdesc_parse(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
 		     const char **why);
 void pg_rowdesc_free(struct pg_rowdesc *rd);
@@ -36,8 +80,9 @@ typedef int (*pg_mask_fn)(void *ud, const char *column, const char *in,
 			  int *changed);
 
 /*
- * Mask the values of a DataRow body.  rd may be NULL or not match (then
- * values are masked with no column name: detectors only).  On a change,
+ * Mask the values of a DataRow body, each under its column's qname, else
+ * its result name.  rd may be NULL or not match (then values are masked
+ * with no column name: detectors only).  On a change,
  * out holds the whole rebuilt 'D' message and *changed is 1.  -1: the
  * row is malformed or masking failed; it must not be sent.
  */

@@ -53,6 +53,7 @@ enum pg_state {
 	ST_UP_TLS,        /* TLS handshake upstream */
 	ST_UP_AUTH,       /* answering the server's auth requests */
 	ST_UP_READY,      /* authenticated: relaying until ReadyForQuery */
+	ST_UP_CATALOG,    /* reading column names (pg_rows.h) */
 	ST_RELAY,         /* the session is running */
 	ST_CANCEL,        /* forwarding a CancelRequest */
 	ST_DONE           /* ending: touch nothing */
@@ -98,6 +99,7 @@ struct pg_session {
 	                            to forward without looking */
 	int masking;             /* a decision named a masking profile */
 	struct pg_rowdesc rd;    /* last RowDescription (masking) */
+	struct pg_catalog cat;   /* column names for column rules */
 	uint64_t statements;
 
 	/* a statement held for review */

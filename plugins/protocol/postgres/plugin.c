@@ -112,6 +112,7 @@ static void session_free(struct pg_session *ps)
 	pg_startup_free(&ps->su);
 	pg_auth_free(&ps->ua);
 	pg_rowdesc_free(&ps->rd);
+	pg_catalog_free(&ps->cat);
 	pg_buf_free(&ps->out);
 	pg_buf_free(&ps->upq);
 	pg_buf_free(&ps->cq);

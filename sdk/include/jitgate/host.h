@@ -300,8 +300,9 @@ struct jg_host {
 	/**
 	 * Mask one value under the session's masking profile.  column is
 	 * "schema.table.column" or a key name, may be NULL.  On JG_OK,
-	 * *out and *outlen is the value to send (session memory, or in itself
-	 * when nothing changed) and *changed says whether it differs.
+	 * *out and *outlen is the value to send (session memory, valid until
+	 * the session's next mask_value call: copy it before then; or in
+	 * itself when nothing changed) and *changed says whether it differs.
 	 * JG_MASK_NULL (mask.h): the value must be sent as NULL (its type
 	 * cannot carry a replacement).  Any other status, JG_ERROR among
 	 * them: the value must not be sent (fail closed).
