@@ -78,10 +78,23 @@ void api_grants_load(void)
 }
 
 /* A step on a stored grant. */
+/* Sessions counted here not yet in the store, per grant: one step in
+ * flight per grant adds all that came meanwhile (a burst of sessions
+ * would otherwise race itself on the version check). */
+struct counter {
+	char id[GRANT_ID_LEN];
+	int64_t pending;
+	int inflight;
+	struct counter *next;
+};
+static struct counter *counters; /* main loop only */
+
 struct gstep {
 	char id[GRANT_ID_LEN];
 	char by[256];
-	int revoke; /* else: one more session */
+	int revoke;              /* else: add delta sessions */
+	int64_t delta;
+	struct counter *counter;
 };
 
 static int gstep_apply(void *ud, const char *doc, uint64_t version,
@@ -107,15 +120,19 @@ static int gstep_apply(void *ud, const char *doc, uint64_t version,
 		int64_t n = json_object_object_get_ex(d, "sessions_used", &v)
 				    ? json_object_get_int64(v)
 				    : 0;
-		/* A stored document with the count of this gateway's
-		 * sessions not yet in: add one to what the store has. */
-		json_object_object_add(d, "sessions_used",
-				       json_object_new_int64(n + (doc ? 1 : 0)));
+		/* The sessions counted here since the last step, added
+		 * to what the store has (absent: the local document,
+		 * which has them already). */
+		json_object_object_add(
+			d, "sessions_used",
+			json_object_new_int64(n + (doc ? g->delta : 0)));
 	}
 	*out = strdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
 	json_object_put(d);
 	return *out ? JG_OK : JG_ERROR;
 }
+
+static void count_next(struct counter *c);
 
 static void gstep_done(void *ud, int status, const char *doc,
 		       uint64_t version, const char *err)
@@ -128,28 +145,75 @@ static void gstep_done(void *ud, int status, const char *doc,
 		log_msg(JG_LOG_ERROR, "JG4403", NULL, NULL,
 			"grant %s: store refused the update: %s", g->id,
 			err ? err : "?");
+	if (g->counter) {
+		g->counter->inflight = 0;
+		count_next(g->counter);
+	}
 	free(g);
 }
 
-static void gstep(const char *id, const char *by, int revoke)
+static int gstep(const char *id, const char *by, int revoke,
+		 struct counter *c)
 {
 	struct gstep *g;
 
 	if (!store_configured() || !(g = calloc(1, sizeof(*g))))
-		return;
+		return -1;
 	snprintf(g->id, sizeof(g->id), "%s", id);
 	snprintf(g->by, sizeof(g->by), "%s", by ? by : "");
 	g->revoke = revoke;
+	g->counter = c;
+	if (c) {
+		g->delta = c->pending;
+		c->pending = 0;
+		c->inflight = 1;
+	}
 	if (store_modify(main_loop(), "grants", id, gstep_apply, gstep_done,
-			 g) != JG_AGAIN)
+			 g) != JG_AGAIN) {
+		if (c) {
+			c->pending += g->delta;
+			c->inflight = 0;
+		}
 		free(g);
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the next count step for c, or forget c when nothing waits. */
+static void count_next(struct counter *c)
+{
+	if (c->pending && gstep(c->id, NULL, 0, c) == 0)
+		return;
+	if (c->pending)
+		log_msg(JG_LOG_ERROR, "JG4403", NULL, NULL,
+			"grant %s: %lld sessions not counted in the store",
+			c->id, (long long)c->pending);
+	for (struct counter **p = &counters; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	free(c);
 }
 
 static void count_session(void *ud)
 {
 	char *id = ud;
+	struct counter *c;
 
-	gstep(id, NULL, 0);
+	for (c = counters; c && strcmp(c->id, id) != 0; c = c->next)
+		;
+	if (!c && (c = calloc(1, sizeof(*c)))) {
+		snprintf(c->id, sizeof(c->id), "%s", id);
+		c->next = counters;
+		counters = c;
+	}
+	if (c) {
+		c->pending++;
+		if (!c->inflight)
+			count_next(c);
+	}
 	free(id);
 }
 
@@ -522,7 +586,7 @@ void api_grants_route(struct admin_request *req, void *ud)
 		} else {
 			log_msg(JG_LOG_INFO, "JG4406", NULL, NULL,
 				"grant %s revoked by %s", id, me->subject);
-			gstep(id, me->subject, 1);
+			gstep(id, me->subject, 1, NULL);
 			/* Answers once its sessions are told to end. */
 			api_sessions_end_grant(id, req);
 		}
