@@ -108,7 +108,9 @@ port_open() {
 
 # Is PID still the process we started (its command line holds WHAT)?
 _is_ours() {
-	[ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$2"
+	# (it may exit while we read: say no quietly)
+	[ -r "/proc/$1/cmdline" ] &&
+		{ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -qF -- "$2"
 }
 
 # PostgreSQL helpers from the integration tests: pg_start, pg_stop,
