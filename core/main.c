@@ -44,12 +44,20 @@ static int draining, sessions_ended;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: jitgated -c FILE [--check-config | --list-plugins | "
-		"--dump-options]\n"
+		"usage: jitgated -c FILE [--check-config [--dump] | "
+		"--dump-config |\n"
+		"                         --list-plugins | --dump-options]\n"
 		"       jitgated --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (JSON)\n"
-		"  -t, --check-config  validate the configuration and exit\n"
+		"  -t, --check-config  prepare everything start would (plugins, "
+		"instances,\n"
+		"                      store), serve nothing, exit 0 or 1\n"
+		"      --dump          with --check-config: print the merged "
+		"configuration\n"
+		"                      (JSON, secrets as \"<secret>\") on "
+		"stdout\n"
+		"      --dump-config   the same as --check-config --dump\n"
 		"  -l, --list-plugins  list the plugins the config loads\n"
 		"  -D, --dump-options  print the options of the plugins the "
 		"config loads (markdown)\n"
@@ -190,21 +198,43 @@ static void wait_state(struct ev_loop *ev)
 			"anyway, still trying");
 }
 
-static int check_config(void)
+/*
+ * --check-config: start-up without serving.  The main loop exists, as
+ * at start, because plugin init() adds timers and fetches to it (oidc
+ * schedules its key set fetch); it is never run, so nothing scheduled
+ * runs (oidc asks its issuer nothing), nothing is bound or accepted, and
+ * the instances are finalised before the loop goes.
+ * With dump, the merged configuration goes to stdout (secrets hidden:
+ * every secret option was validated by then) and "configuration ok" to
+ * stderr, so stdout stays JSON.
+ */
+static int check_config(int dump)
 {
 	char err[1024] = "";
-	struct rt *rt = rt_check(config_path, err, sizeof(err));
+	struct rt *rt;
+	int rc = 1;
 
-	if (rt == NULL) {
-		fprintf(stderr, "jitgated: %s\n", err);
+	if (main_loop_init() < 0) {
+		fprintf(stderr,
+			"jitgated: cannot create the main event loop\n");
 		return 1;
 	}
-	for (size_t i = 0; i < conf_warning_count(rt->conf); i++)
-		fprintf(stderr, "jitgated: warning: %s\n",
-			conf_warning(rt->conf, i));
+	rt = rt_check(config_path, err, sizeof(err));
+	if (rt == NULL) {
+		fprintf(stderr, "jitgated: %s\n", err);
+	} else {
+		for (size_t i = 0; i < conf_warning_count(rt->conf); i++)
+			fprintf(stderr, "jitgated: warning: %s\n",
+				conf_warning(rt->conf, i));
+		if (dump)
+			conf_dump(rt->conf, stdout);
+		rc = 0;
+	}
 	rt_unref(rt);
-	printf("configuration ok\n");
-	return 0;
+	loop_fini(main_loop());
+	if (rc == 0)
+		fprintf(dump ? stderr : stdout, "configuration ok\n");
+	return rc;
 }
 
 /* --list-plugins, or with dump --dump-options (core/optdoc.c). */
@@ -306,11 +336,13 @@ int main(int argc, char **argv)
 		{"check-config", no_argument, NULL, 't'},
 		{"list-plugins", no_argument, NULL, 'l'},
 		{"dump-options", no_argument, NULL, 'D'},
+		{"dump", no_argument, NULL, 'd'},
+		{"dump-config", no_argument, NULL, 'C'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int ch, check = 0, list = 0, dump = 0, rc;
+	int ch, check = 0, list = 0, dump = 0, dump_conf = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:tlDVh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -333,12 +365,18 @@ int main(int argc, char **argv)
 		case 'D':
 			dump = 1;
 			break;
+		case 'd':
+			dump_conf = 1;
+			break;
+		case 'C':
+			check = dump_conf = 1;
+			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (config_path == NULL || optind != argc) {
+	if (config_path == NULL || optind != argc || (dump_conf && !check)) {
 		usage(stderr);
 		return 2;
 	}
@@ -349,7 +387,7 @@ int main(int argc, char **argv)
 	if (list || dump)
 		rc = list_plugins(dump);
 	else if (check)
-		rc = check_config();
+		rc = check_config(dump_conf);
 	else
 		rc = run();
 	tls_global_fini();

@@ -310,8 +310,7 @@ static int load_admin(struct rt *rt, char *err, size_t errlen)
 	return 0;
 }
 
-static struct rt *load(const char *path, int check_only, char *err,
-		       size_t errlen)
+static struct rt *load(const char *path, char *err, size_t errlen)
 {
 	struct rt *rt = calloc(1, sizeof(*rt));
 
@@ -331,8 +330,8 @@ static struct rt *load(const char *path, int check_only, char *err,
 	if (load_connections(rt, err, errlen) < 0 ||
 	    load_listeners(rt, &core_host, err, errlen) < 0 ||
 	    load_admin(rt, err, errlen) < 0 ||
-	    record_prepare(rt->plugins, rt->conf, &core_host, check_only,
-			   rt->record, err, errlen) < 0 ||
+	    record_prepare(rt->plugins, rt->conf, &core_host, 0, rt->record,
+			   err, errlen) < 0 ||
 	    auth_apply(rt, err, errlen) < 0 ||
 	    maskcore_setup(rt, err, errlen) < 0)
 		goto fail;
@@ -346,12 +345,26 @@ fail:
 
 struct rt *rt_load(const char *path, char *err, size_t errlen)
 {
-	return load(path, 0, err, errlen);
+	return load(path, err, errlen);
 }
 
+/*
+ * --check-config prepares what start prepares, the store instance
+ * included (a store directory start would refuse is refused here, in the
+ * same words), then makes rt_activate()'s checks and undoes them at once:
+ * the process serves nothing and runs no loop.
+ */
 struct rt *rt_check(const char *path, char *err, size_t errlen)
 {
-	return load(path, 1, err, errlen);
+	static const struct record_setup none;
+	struct rt *rt = load(path, err, errlen);
+
+	if (rt && record_apply(rt->record, err, errlen) < 0) {
+		rt_unref(rt);
+		rt = NULL;
+	}
+	record_apply(&none, NULL, 0);
+	return rt;
 }
 
 int rt_activate(struct rt *rt, char *err, size_t errlen)

@@ -60,7 +60,12 @@ struct rt {
 /* Load, validate, load plugins and create instances.  NULL with
  * "FILE:LINE: KEY: what" in err. */
 struct rt *rt_load(const char *path, char *err, size_t errlen);
-/* The same for --check-config: the store is validated, not opened. */
+/*
+ * The same for --check-config: everything start prepares (the store is
+ * opened, identity, masking and notify instances made) and the checks
+ * rt_activate() makes, without activating anything.  Needs the main loop
+ * (main_loop_init()), which plugins may add timers to; it is not run.
+ */
 struct rt *rt_check(const char *path, char *err, size_t errlen);
 /*
  * rt becomes the running generation (main thread, at start and after a
