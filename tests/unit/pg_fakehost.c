@@ -266,8 +266,8 @@ static int fh_review_hold(struct jg_session *s, const struct jg_action *a,
 	return JG_AGAIN;
 }
 
-/* Masks "ssn" columns (bare or as "schema.table.ssn") whole and any run
- * of 16 digits starting 4111. */
+/* Masks "ssn" columns (bare or as "schema.table.ssn") and the column
+ * "public.people.tier" whole, and any run of 16 digits starting 4111. */
 static char mask_out[4096];
 
 static int fh_mask_value(struct jg_session *s, const char *column,
@@ -280,7 +280,9 @@ static int fh_mask_value(struct jg_session *s, const char *column,
 	*out = in;
 	*outlen = len;
 	p = column ? strrchr(column, '.') : NULL;
-	if (column && strcmp(p ? p + 1 : column, "ssn") == 0) {
+	/* a rule by schema.table.column matches the whole name exactly */
+	if ((column && strcmp(p ? p + 1 : column, "ssn") == 0) ||
+	    (column && strcmp(column, "public.people.tier") == 0)) {
 		*out = "***";
 		*outlen = 3;
 		*changed = 1;
@@ -520,44 +522,90 @@ size_t fh_query(uint8_t *buf, const char *sql)
 	return fh_msg(buf, 'Q', sql, strlen(sql) + 1);
 }
 
+/* The catalog rows the fake server has: public.people's name (1), ssn
+ * (2) and tier (4).  OID text and column number are of different
+ * lengths so a name built from the wrong lengths shows. */
+static const char *const catalog_rows[][5] = {
+	{"16384", "1", "public", "people", "name"},
+	{"16384", "2", "public", "people", "ssn"},
+	{"16384", "4", "public", "people", "tier"},
+};
+
+void fh_backend_catalog(struct pg_buf *b)
+{
+	size_t off;
+
+	off = pg_msg_begin(b, 'T');
+	pg_buf_i16(b, 5);
+	for (size_t i = 0; i < 5; i++) {
+		pg_buf_str(b, "c");
+		pg_buf_add(b, "\0\0\0\0\0\0\0\0\0\x19\xff\xff\xff\xff\xff\xff"
+			      "\0\0",
+			   18);
+	}
+	pg_msg_end(b, off);
+	for (size_t r = 0; r < sizeof(catalog_rows) / sizeof(*catalog_rows);
+	     r++) {
+		off = pg_msg_begin(b, 'D');
+		pg_buf_i16(b, 5);
+		for (size_t i = 0; i < 5; i++) {
+			const char *v = catalog_rows[r][i];
+
+			pg_buf_i32(b, (int32_t)strlen(v));
+			pg_buf_add(b, v, strlen(v));
+		}
+		pg_msg_end(b, off);
+	}
+	off = pg_msg_begin(b, 'C');
+	pg_buf_str(b, "SELECT 3");
+	pg_msg_end(b, off);
+	pg_build_ready(b, 'I');
+}
+
+void fh_backend_login(struct pg_buf *b)
+{
+	size_t off;
+
+	/* AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery */
+	off = pg_msg_begin(b, 'R');
+	pg_buf_i32(b, 0);
+	pg_msg_end(b, off);
+	off = pg_msg_begin(b, 'S');
+	pg_buf_str(b, "server_version");
+	pg_buf_str(b, "15.0");
+	pg_msg_end(b, off);
+	off = pg_msg_begin(b, 'K');
+	pg_buf_i32(b, 42);
+	pg_buf_i32(b, 0x01020304);
+	pg_msg_end(b, off);
+	pg_build_ready(b, 'I');
+}
+
 void fh_up_catalog(void)
 {
-	static const char *const row[] = {"16384", "2", "public", "people",
-					  "ssn"};
 	uint8_t q[1024];
-	size_t n = fh_up_take(q, sizeof(q)), off;
+	size_t n = fh_up_take(q, sizeof(q));
 	struct pg_buf b;
 
 	/* the plugin's own catalog query, before the client's first byte */
 	if (n < 6 || q[0] != 'Q' || !memmem(q, n, "pg_attribute", 12))
 		fh.catalog_missing = 1;
 	pg_buf_init(&b);
-	off = pg_msg_begin(&b, 'D');
-	pg_buf_i16(&b, 5);
-	for (size_t i = 0; i < 5; i++) {
-		pg_buf_i32(&b, (int32_t)strlen(row[i]));
-		pg_buf_add(&b, row[i], strlen(row[i]));
-	}
-	pg_msg_end(&b, off);
-	off = pg_msg_begin(&b, 'C');
-	pg_buf_str(&b, "SELECT 1");
-	pg_msg_end(&b, off);
-	pg_build_ready(&b, 'I');
+	fh_backend_catalog(&b);
 	fh_up_send(b.data, b.len);
 	pg_buf_free(&b);
 }
 
-void fh_login(void)
+void fh_login_begin(void)
 {
 	static const uint8_t startup[] = {
 		0, 0, 0, 41, 0, 3, 0, 0, 'u', 's', 'e', 'r', 0, 'c', 'i', 0,
 		'd', 'a', 't', 'a', 'b', 'a', 's', 'e', 0, 'a', 'p', 'p', 0,
 		'D', 'a', 't', 'e', 'S', 't', 'y', 'l', 'e', 0, 'I', 'S', 'O',
 		0, 0};
-	uint8_t m[64], b[64];
+	uint8_t m[64];
 	size_t n;
 
-	(void)b;
 	/* the length byte above counts 44 bytes minus 3: fix it up */
 	memcpy(m, startup, sizeof(startup));
 	m[3] = (uint8_t)sizeof(startup);
@@ -567,14 +615,16 @@ void fh_login(void)
 	fh_client_send(m, n);
 	fh_up_connected(JG_OK);
 	fh_up_take(NULL, 0);
-	/* AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery */
-	n = fh_msg(m, 'R', "\0\0\0\0", 4);
-	fh_up_send(m, n);
-	n = fh_msg(m, 'S', "server_version\0" "15.0\0", 20);
-	fh_up_send(m, n);
-	n = fh_msg(m, 'K', "\0\0\0\x2a\x01\x02\x03\x04", 8);
-	fh_up_send(m, n);
-	n = fh_msg(m, 'Z', "I", 1);
-	fh_up_send(m, n);
+}
+
+void fh_login(void)
+{
+	struct pg_buf b;
+
+	fh_login_begin();
+	pg_buf_init(&b);
+	fh_backend_login(&b);
+	fh_up_send(b.data, b.len);
+	pg_buf_free(&b);
 	fh_up_catalog();
 }

@@ -90,8 +90,18 @@ size_t fh_client_take(uint8_t *buf, size_t cap);
 size_t fh_up_take(uint8_t *buf, size_t cap);
 /* Drive a whole login to the relay state (trust auth upstream). */
 void fh_login(void);
-/* Answer the plugin's startup catalog query: public.people (OID 16384)
- * column 2 is "ssn".  Sets fh.catalog_missing if no query came. */
+/* The client's side of a login, up to the upstream connection opened
+ * and its StartupMessage taken; the server has said nothing yet. */
+void fh_login_begin(void);
+struct pg_buf;
+/* Append what the server says after the StartupMessage (trust auth:
+ * AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery). */
+void fh_backend_login(struct pg_buf *b);
+/* Append the server's answer to the plugin's catalog query:
+ * public.people (OID 16384) columns 1 "name", 2 "ssn", 4 "tier". */
+void fh_backend_catalog(struct pg_buf *b);
+/* Answer the plugin's startup catalog query with fh_backend_catalog.
+ * Sets fh.catalog_missing if no query came. */
 void fh_up_catalog(void);
 /* Find a message of type in a buffer of whole messages; its body. */
 const uint8_t *fh_find_msg(const uint8_t *buf, size_t n, uint8_t type,

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -166,12 +167,75 @@ static void test_text_messages(void **state)
 	pg_buf_free(&out);
 }
 
+/* One DataRow of the catalog query: oid, attnum, schema, table, column. */
+static void catalog_row(struct pg_buf *b, const char *const v[5])
+{
+	pg_buf_reset(b);
+	pg_buf_i16(b, 5);
+	for (int i = 0; i < 5; i++) {
+		pg_buf_i32(b, (int32_t)strlen(v[i]));
+		pg_buf_add(b, v[i], strlen(v[i]));
+	}
+}
+
+/* Leave freed blocks of every small size full of 'Z'. */
+static void dirty_heap(void)
+{
+	void *p[64];
+
+	for (size_t sz = 1; sz < 64; sz++) {
+		p[sz] = malloc(sz);
+		assert_non_null(p[sz]);
+		memset(p[sz], 'Z', sz);
+	}
+	for (size_t sz = 63; sz >= 1; sz--)
+		free(p[sz]);
+}
+
+/*
+ * The catalog's names are exactly "schema.table.column", whatever the
+ * memory they are built in held before.  The heap is dirtied first (a
+ * block of every size the name could take, filled and freed) so a name
+ * missing its terminator shows here every time, not in some sessions.
+ */
+static void test_catalog_names(void **state)
+{
+	static const char *const tier[5] = {"1234567890", "4", "public",
+					    "people", "tier"};
+	static const char *const ssn[5] = {"16384", "2", "public", "people",
+					   "ssn"};
+	static const char *const bad[5] = {"16384x", "2", "public", "people",
+					   "ssn"};
+	struct pg_catalog c;
+	struct pg_buf b;
+
+	memset(&c, 0, sizeof(c));
+	pg_buf_init(&b);
+	catalog_row(&b, tier);
+	dirty_heap();
+	assert_int_equal(pg_catalog_row(&c, b.data, b.len), 0);
+	catalog_row(&b, ssn);
+	dirty_heap();
+	assert_int_equal(pg_catalog_row(&c, b.data, b.len), 0);
+	catalog_row(&b, bad);
+	assert_int_equal(pg_catalog_row(&c, b.data, b.len), -1);
+	pg_catalog_done(&c);
+	assert_string_equal(pg_catalog_find(&c, 1234567890U, 4),
+			    "public.people.tier");
+	assert_string_equal(pg_catalog_find(&c, 16384, 2),
+			    "public.people.ssn");
+	assert_null(pg_catalog_find(&c, 16384, 3));
+	pg_catalog_free(&c);
+	pg_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rowdesc_and_mask),
 		cmocka_unit_test(test_malformed_rows),
 		cmocka_unit_test(test_text_messages),
+		cmocka_unit_test(test_catalog_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -340,6 +340,41 @@ static void record_result(struct pg_session *ps, const struct pg_frame *f)
 }
 
 /*
+ * Column rules match a value by its column's name, so a DataRow whose
+ * columns cannot be named (no RowDescription came for its result, as
+ * when a client executes a statement it described in an earlier round
+ * trip, or one that disagrees with the row, or a table column the
+ * incomplete catalog could not name) would slip past them.  While a
+ * masking profile applies, such a row is not sent: the session ends
+ * with an error (fail closed).  0: the session ended.
+ */
+static int rows_named(struct pg_session *ps, const struct pg_frame *f)
+{
+	uint16_t n;
+
+	if (!ps->masking)
+		return 1;
+	n = f->body_len >= 2 ? (uint16_t)(f->body[0] << 8 | f->body[1]) : 0;
+	if (ps->rd_valid && !ps->rd_unnamed && ps->rd.n == n)
+		return 1;
+	ps->h->metric_add(PG_PLUGIN, "rows_unnamed", 1);
+	ps->h->log(PG_PLUGIN, ps->s, JG_LOG_WARN, "PG0302",
+		   "a result row arrived whose columns the gateway cannot "
+		   "name (%s) while masking applies: session ended",
+		   !ps->rd_valid	 ? "no RowDescription for its result"
+		   : ps->rd_unnamed ? "the catalog of column names is "
+				      "incomplete"
+				    : "its column count differs");
+	pg_fatal(ps, "42501",
+		 "masking applies to this session and the gateway cannot "
+		 "name the columns of this result, so its rows are not sent",
+		 "Describe the statement or portal in the same round trip "
+		 "as Execute (libpq does), or ask for a policy without "
+		 "masking.");
+	return 0;
+}
+
+/*
  * A whole backend message we look at.  Returns 0 with the bytes to send
  * in out and outlen (the original or ps->out), or -1 when the session
  * ended.
@@ -353,6 +388,10 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 
 	*out = msg;
 	*outlen = f->total;
+	/* the rows of one result run from its RowDescription to the
+	 * message that ends it: a later DataRow needs a new description */
+	if (strchr("CIsnEZ", f->type))
+		ps->rd_valid = 0;
 	switch (f->type) {
 	case 'Z':
 		if (f->body_len != 1)
@@ -379,7 +418,12 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 		pg_rowdesc_free(&ps->rd);
 		if (pg_rowdesc_parse(&ps->rd, f->body, f->body_len, &why) < 0)
 			goto bad;
-		pg_rowdesc_qualify(&ps->rd, &ps->cat);
+		/* a table the catalog did not list while it was complete was
+		 * created since the session began: its result names stand;
+		 * with an incomplete catalog the name is unknown */
+		ps->rd_unnamed = pg_rowdesc_qualify(&ps->rd, &ps->cat) &&
+				 (ps->cat.failed || ps->cat.truncated);
+		ps->rd_valid = 1;
 		return 0;
 	case 'G':
 		ps->copy_in = 1;
@@ -396,6 +440,8 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 		pg_fatal(ps, "0A000", "replication is not supported", NULL);
 		return -1;
 	case 'D':
+		if (!rows_named(ps, f))
+			return -1;
 		if (pg_datarow_mask(&ps->rd, f->body, f->body_len, host_mask, ps,
 				    &ps->out, &changed, &why) < 0)
 			goto bad;
@@ -455,8 +501,14 @@ static int needs_whole(const struct pg_session *ps, uint8_t type)
 	case 'G':
 	case 'H':
 	case 'W':
-		return 1;
+	/* a description is read even while nothing is masked yet: a
+	 * statement decided later may turn masking on for the rows of
+	 * results already described; the others end a result */
 	case 'T':
+	case 'I':
+	case 's':
+	case 'n':
+		return 1;
 	case 'D':
 	case 'd':
 	case 'N':

@@ -97,7 +97,7 @@ int pg_catalog_row(struct pg_catalog *c, const uint8_t *body, size_t len)
 	const uint8_t *v[5];
 	int32_t vl[5];
 	uint32_t oid, att;
-	size_t total = 0;
+	size_t nlen;
 	char *name;
 
 	pg_reader_init(&r, body, len);
@@ -107,7 +107,6 @@ int pg_catalog_row(struct pg_catalog *c, const uint8_t *body, size_t len)
 		vl[i] = pg_get_i32(&r);
 		if (r.bad || vl[i] < 0 || !(v[i] = pg_get_bytes(&r, (size_t)vl[i])))
 			return -1;
-		total += (size_t)vl[i];
 	}
 	if (pg_remaining(&r) || text_u32(v[0], vl[0], &oid) ||
 	    text_u32(v[1], vl[1], &att) || att > INT16_MAX)
@@ -124,7 +123,13 @@ int pg_catalog_row(struct pg_catalog *c, const uint8_t *body, size_t len)
 		c->v = nv;
 		c->cap = cap;
 	}
-	name = malloc(total + 3);
+	/* "schema.table.column": the three name values only (the OID and
+	 * the column number are not part of it), so the terminator goes
+	 * right after the column.  Counting them too once left a few bytes
+	 * of whatever the allocation held between the column and the NUL,
+	 * and a column rule then missed the name in some sessions. */
+	nlen = (size_t)vl[2] + 1 + (size_t)vl[3] + 1 + (size_t)vl[4];
+	name = malloc(nlen + 1);
 	if (!name)
 		return -1;
 	/* names never hold a NUL: PostgreSQL identifiers are C strings */
@@ -133,7 +138,13 @@ int pg_catalog_row(struct pg_catalog *c, const uint8_t *body, size_t len)
 	memcpy(name + vl[2] + 1, v[3], (size_t)vl[3]);
 	name[vl[2] + 1 + vl[3]] = '.';
 	memcpy(name + vl[2] + vl[3] + 2, v[4], (size_t)vl[4]);
-	name[total + 2] = '\0';
+	name[nlen] = '\0';
+	/* an identifier with a NUL cannot be a rule's name: refuse it
+	 * rather than store a shorter name than the server meant */
+	if (memchr(name, 0, nlen)) {
+		free(name);
+		return -1;
+	}
 	c->v[c->n++] = (struct pg_colname){oid, (int16_t)att, name};
 	return 0;
 }
@@ -172,14 +183,21 @@ void pg_catalog_free(struct pg_catalog *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void pg_rowdesc_qualify(struct pg_rowdesc *rd, const struct pg_catalog *c)
+size_t pg_rowdesc_qualify(struct pg_rowdesc *rd, const struct pg_catalog *c)
 {
-	for (uint16_t i = 0; i < rd->n; i++)
-		rd->cols[i].qname =
-			rd->cols[i].table_oid && rd->cols[i].attnum > 0
-				? pg_catalog_find(c, rd->cols[i].table_oid,
-						  rd->cols[i].attnum)
-				: NULL;
+	size_t unnamed = 0;
+
+	for (uint16_t i = 0; i < rd->n; i++) {
+		struct pg_column *col = &rd->cols[i];
+
+		col->qname = NULL;
+		if (!col->table_oid || col->attnum <= 0)
+			continue;
+		col->qname = pg_catalog_find(c, col->table_oid, col->attnum);
+		if (!col->qname)
+			unnamed++;
+	}
+	return unnamed;
 }
 
 /* Binary values we can mask as text: their wire form is the text. */

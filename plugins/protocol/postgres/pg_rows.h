@@ -67,8 +67,9 @@ void pg_catalog_done(struct pg_catalog *c);
 const char *pg_catalog_find(const struct pg_catalog *c, uint32_t oid,
 			    int16_t attnum);
 void pg_catalog_free(struct pg_catalog *c);
-/* Fill rd's qname from c (may be NULL). */
-void pg_rowdesc_qualify(struct pg_rowdesc *rd, const struct pg_catalog *c);
+/* Fill rd's qname from c (may be NULL).  Returns how many columns come
+ * from a table (OID and column number set) that c could not name. */
+size_t pg_rowdesc_qualify(struct pg_rowdesc *rd, const struct pg_catalog *c);
 
 int pg_rowdesc_parse(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
 		     const char **why);

@@ -99,6 +99,9 @@ struct pg_session {
 	                            to forward without looking */
 	int masking;             /* a decision named a masking profile */
 	struct pg_rowdesc rd;    /* last RowDescription (masking) */
+	int rd_valid;            /* rd describes the rows now arriving */
+	int rd_unnamed;          /* rd has table columns the catalog could
+	                            not name while it was incomplete */
 	struct pg_catalog cat;   /* column names for column rules */
 	uint64_t statements;
 
