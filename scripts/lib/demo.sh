@@ -60,7 +60,12 @@ run_bg() {
 	echo "bg $BG_PID" >>"$STATE/pids"
 }
 
-_gone() { ! kill -0 "$1"; }
+# Gone: no such process, or a zombie nobody has reaped yet (when our parent
+# shell has exited, a container's PID 1 may never reap it).
+_gone() {
+	! kill -0 "$1" 2>/dev/null ||
+		grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
 
 wait_bg() {
 	wait_until _gone "$1" || return 1
