@@ -127,6 +127,19 @@ static int host_decide(struct jg_session *s, const struct jg_action *a,
 	return rc;
 }
 
+/* Written once by main() before any plugin is loaded; read-only after. */
+static int checking_only;
+
+void host_set_checking(int on)
+{
+	checking_only = on;
+}
+
+static int host_checking(void)
+{
+	return checking_only;
+}
+
 static void host_stream_counts(const struct jg_stream *st, uint64_t *in,
 			       uint64_t *out)
 {
@@ -196,4 +209,6 @@ const struct jg_host core_host = {
 	.identity_set_expiry = identity_set_expiry,
 
 	.stream_counts = host_stream_counts,
+
+	.checking = host_checking,
 };

@@ -10,4 +10,7 @@
 
 extern const struct jg_host core_host;
 
+/* Set for jitgated --check-config: plugins see it as host->checking(). */
+void host_set_checking(int on);
+
 #endif /* JG_HOST_H */

@@ -8,6 +8,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "conf.h"
+#include "host.h"
 #include "listener.h"
 #include "loader.h"
 #include "log.h"
@@ -219,6 +220,7 @@ static int check_config(int dump)
 			"jitgated: cannot create the main event loop\n");
 		return 1;
 	}
+	host_set_checking(1);
 	rt = rt_check(config_path, err, sizeof(err));
 	if (rt == NULL) {
 		fprintf(stderr, "jitgated: %s\n", err);

@@ -89,6 +89,7 @@ struct sf_store {
 	char dir[PATH_MAX];
 	int lockfd;
 	int refs; /* instances sharing this directory (registry lock) */
+	int checking; /* made by --check-config: no lock, files, thread */
 	int do_fsync;
 	int64_t retention_age, retention_size;
 	pthread_t thread;
@@ -621,11 +622,19 @@ static struct sf_store *store_open(const struct jg_host *host,
 	st->magic = SF_MAGIC;
 	st->host = host;
 	st->lockfd = -1;
+	for (int i = 0; i < NCOLL; i++)
+		st->colls[i].fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	if (private_dir(dir, uid, err, errlen) < 0)
 		goto fail;
+	/* --check-config: the directory is what start would refuse; its
+	 * lock and files belong to a gateway that may be running on it, so
+	 * a check neither takes the lock nor reads or repairs the files. */
+	st->checking = JG_HOST_HAS(host, checking) && host->checking();
+	if (st->checking)
+		return st;
 	snprintf(path, sizeof(path), "%s/lock", dir);
 	st->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lockfd < 0 || flock(st->lockfd, LOCK_EX | LOCK_NB) < 0) {
@@ -720,6 +729,10 @@ static void sf_fini(void *instance)
 		}
 	}
 	pthread_mutex_unlock(&registry_lock);
+	if (st->checking) {
+		store_free(st);
+		return;
+	}
 	pthread_mutex_lock(&st->lock);
 	st->stop = 1;
 	pthread_cond_signal(&st->cond);

@@ -351,7 +351,24 @@ struct jg_host {
 	 */
 	void (*stream_counts)(const struct jg_stream *st, uint64_t *in,
 			      uint64_t *out);
+
+	/* ---- appended in ABI 1.2 ---- */
+
+	/**
+	 * Non-zero while the core only checks a configuration (jitgated
+	 * --check-config) and will serve nothing with it.  init() should
+	 * then validate everything it can but take no exclusive resource
+	 * (a lock another running gateway holds, a port) and start no
+	 * background work, so that checking a change for a running gateway
+	 * works.  Check host->size before calling it.
+	 */
+	int (*checking)(void);
 };
+
+/** Non-zero if host h provides the service named member. */
+#define JG_HOST_HAS(h, member)                                                \
+	((h)->size >= offsetof(struct jg_host, member) + sizeof((h)->member) && \
+	 (h)->member != NULL)
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,8 @@
  *        jg_mask_field (column, type, carrier) passed to mask_value(),
  *        JG_MASK_NULL status, report flags, stream_init() op; host
  *        mask_value() may return JG_MASK_NULL.
+ *   1.2  host: checking() appended (the core is only checking a
+ *        configuration: take no exclusive resources, start no work).
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H
@@ -41,7 +43,7 @@ extern "C" {
 /** ABI major: bumped on any incompatible change. */
 #define JG_ABI_MAJOR 1
 /** ABI minor: bumped when something is appended. */
-#define JG_ABI_MINOR 1
+#define JG_ABI_MINOR 2
 /** Name of the one symbol a plugin exports. */
 #define JG_PLUGIN_SYMBOL "jg_plugin"
 
