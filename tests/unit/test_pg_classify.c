@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "pg_ccache.h"
 #include "pg_classify.h"
 
 static int has(char *const *arr, size_t n, const char *s)
@@ -251,6 +252,128 @@ static void test_unparsable(void **state)
 	done();
 }
 
+static void shape_is(const char *sql, const char *want)
+{
+	char out[256];
+	size_t n = pg_sql_shape(sql, strlen(sql), out, sizeof(out));
+
+	if (!want) {
+		if (n)
+			fail_msg("%s: shape \"%.*s\", want none", sql, (int)n,
+				 out);
+		return;
+	}
+	if (n != strlen(want) || memcmp(out, want, n))
+		fail_msg("%s: shape \"%.*s\", want \"%s\"", sql, (int)n, out,
+			 want);
+}
+
+/* Only integer constants that are whole tokens become 0; everything
+ * whose lexing could differ is kept as it is, or has no shape. */
+static void test_shapes(void **state)
+{
+	shape_is("SELECT abalance FROM pgbench_accounts WHERE aid = 48213;",
+		 "SELECT abalance FROM pgbench_accounts WHERE aid = 0;");
+	shape_is("select t1, x2y from t3 where a=1 and b<(22)",
+		 "select t1, x2y from t3 where a=0 and b<(0)");
+	shape_is("select 1.5, 1e5, 0x1F, 1_000, 1234567890, 7.",
+		 "select 1.5, 1e5, 0x1F, 1_000, 1234567890, 7.");
+	shape_is("select '123', \"a 1\", 'it''s 4', \"q\"\"5\" from t",
+		 "select '123', \"a 1\", 'it''s 4', \"q\"\"5\" from t");
+	shape_is("-- row 12\nselect 3 /* 4 /* 5 */ 6 */ + 7",
+		 "-- row 12\nselect 0 /* 4 /* 5 */ 6 */ + 0");
+	shape_is("select x.5, a::int+8, \xc3\xa9" "1",
+		 "select x.5, a::int+0, \xc3\xa9" "1");
+	shape_is("select $1", NULL);
+	shape_is("select E'\\n1'", NULL);
+	shape_is("do $$ begin perform 1; end $$", NULL);
+	shape_is("select 'open 1", NULL);
+	shape_is("select 1 /* open", NULL);
+}
+
+static void same_classification(const struct pg_classified *a,
+				const struct pg_classified *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct pg_stmt *x = &a->stmts[i], *y = &b->stmts[i];
+
+		assert_int_equal(x->cls, y->cls);
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->flags, y->flags);
+		assert_string_equal(x->command, y->command);
+		assert_string_equal(x->text, y->text);
+		assert_int_equal(x->ntables, y->ntables);
+		for (size_t j = 0; j < x->ntables; j++)
+			assert_string_equal(x->tables[j], y->tables[j]);
+		assert_int_equal(x->nfunctions, y->nfunctions);
+		for (size_t j = 0; j < x->nfunctions; j++)
+			assert_string_equal(x->functions[j], y->functions[j]);
+	}
+}
+
+/* The cache answers what pg_classify answers, text included, for texts
+ * of one shape; errors and multi-statement shapes are not shared. */
+static void test_cache(void **state)
+{
+	static const char *const texts[] = {
+		"SELECT abalance FROM pgbench_accounts WHERE aid = 7;",
+		"SELECT abalance FROM pgbench_accounts WHERE aid = 123456789;",
+		"  SELECT abalance FROM pgbench_accounts WHERE aid = 5  ;  -- x",
+		"  SELECT abalance FROM pgbench_accounts WHERE aid = 51  ;  -- x",
+		"UPDATE t SET a = 1 WHERE id = 2",
+		"UPDATE t SET a = 99 WHERE id = 100000",
+		"DELETE FROM t",
+		"SELECT 1; DROP TABLE accounts",
+		"SELECT 22; DROP TABLE accounts",
+		"SELECT 1; DROP TABLE accounts",
+		"select $1",
+		"select $1",
+		"EXPLAIN ANALYZE DELETE FROM t WHERE id = 4",
+		"EXPLAIN ANALYZE DELETE FROM t WHERE id = 44",
+		"",
+	};
+	struct pg_ccache cc;
+	struct pg_classified want, got;
+
+	memset(&cc, 0, sizeof(cc));
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+			assert_int_equal(pg_classify(texts[i], &want), 0);
+			assert_int_equal(pg_classify_cached(&cc, texts[i], &got),
+					 0);
+			same_classification(&want, &got);
+			pg_classified_free(&want);
+			pg_classified_free(&got);
+		}
+	}
+	/* the second text of each pair hits (5), then every single
+	 * statement (11) and the empty text (kept by its exact text);
+	 * multi-statement shapes never */
+	assert_int_equal(cc.hits, 17);
+	/* a text that does not parse is parsed (and refused) every time */
+	cc.hits = 0;
+	assert_int_equal(pg_classify_cached(&cc, "SELEKT 1", &got), -1);
+	pg_classified_free(&got);
+	assert_int_equal(pg_classify_cached(&cc, "SELEKT 2", &got), -1);
+	assert_true(strlen(got.error) > 0);
+	pg_classified_free(&got);
+	assert_int_equal(cc.hits, 0);
+	/* bounded: many shapes later, answers are still right */
+	for (int i = 0; i < 3 * PG_CCACHE_ENTRIES; i++) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SELECT c%d FROM t%d WHERE x = %d", i,
+			 i % 5, i);
+		assert_int_equal(pg_classify(sql, &want), 0);
+		assert_int_equal(pg_classify_cached(&cc, sql, &got), 0);
+		same_classification(&want, &got);
+		pg_classified_free(&want);
+		pg_classified_free(&got);
+	}
+	pg_ccache_free(&cc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +383,8 @@ int main(void)
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_multi_statement),
 		cmocka_unit_test(test_unparsable),
+		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -501,7 +501,8 @@ static void drop_objects(struct walk *w, json_object *node)
 	}
 }
 
-static char *slice_text(const char *sql, size_t sqllen, json_object *s)
+static char *slice_text(const char *sql, size_t sqllen, json_object *s,
+			size_t *at)
 {
 	json_object *loc = get(s, "stmt_location"), *len = get(s, "stmt_len");
 	int64_t off = loc ? json_object_get_int64(loc) : 0;
@@ -515,6 +516,7 @@ static char *slice_text(const char *sql, size_t sqllen, json_object *s)
 		off++;
 		n--;
 	}
+	*at = (size_t)off;
 	return strndup(sql + off, (size_t)n);
 }
 
@@ -529,7 +531,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 	if (node_unwrap(wrap, &type, &node) < 0)
 		return -1;
 	st->command = strdup(type);
-	st->text = slice_text(sql, strlen(sql), s);
+	st->text = slice_text(sql, strlen(sql), s, &st->text_off);
 	if (!st->command || !st->text)
 		return -1;
 	st->cls = class_of(st, type, node);

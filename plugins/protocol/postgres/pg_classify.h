@@ -60,6 +60,7 @@ struct pg_stmt {
 	unsigned flags;      /* PG_FLAG_* */
 	char *command;       /* parse node name, e.g. "DropStmt" */
 	char *text;          /* this statement's own text */
+	size_t text_off;     /* where text starts in the classified string */
 	size_t ntables;
 	char *tables[PG_MAX_NAMES];    /* "schema.name"; unqualified names
 	                                  get "public." (the gateway refuses

@@ -204,7 +204,10 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	int rc;
 
 	ps->statements++;
-	if (pg_classify(sql, &c) < 0) {
+	if (!ps->ccache)
+		ps->ccache = calloc(1, sizeof(*ps->ccache));
+	if ((ps->ccache ? pg_classify_cached(ps->ccache, sql, &c)
+			: pg_classify(sql, &c)) < 0) {
 		snprintf(buf, sizeof(buf),
 			 "jitgate could not parse the statement, so it was "
 			 "refused: %s",

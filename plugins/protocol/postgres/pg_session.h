@@ -13,6 +13,7 @@
 #include <jitgate/protocol.h>
 
 #include "pg_auth.h"
+#include "pg_ccache.h"
 #include "pg_msg.h"
 #include "pg_rows.h"
 #include "pg_startup.h"
@@ -104,6 +105,7 @@ struct pg_session {
 	                            not name while it was incomplete */
 	struct pg_catalog cat;   /* column names for column rules */
 	uint64_t statements;
+	struct pg_ccache *ccache; /* classifications (pg_ccache.h), lazily */
 
 	/* a statement held for review */
 	int held;

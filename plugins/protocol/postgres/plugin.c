@@ -113,6 +113,10 @@ static void session_free(struct pg_session *ps)
 	pg_auth_free(&ps->ua);
 	pg_rowdesc_free(&ps->rd);
 	pg_catalog_free(&ps->cat);
+	if (ps->ccache) {
+		pg_ccache_free(ps->ccache);
+		free(ps->ccache);
+	}
 	pg_buf_free(&ps->out);
 	pg_buf_free(&ps->upq);
 	pg_buf_free(&ps->cq);
