@@ -13,7 +13,6 @@
  * Oracle besides the sanitizers: the secret's bytes never appear in an
  * error, a warning or the --check-config dump.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
