@@ -124,6 +124,29 @@ static void test_binary_input(void **state)
 	free(out);
 }
 
+/* Each pattern's trigger, in any case the full scan accepts, still
+ * leads to the full scan (the quick pre-check only skips texts with no
+ * trigger at all), and a text without one comes back as it was. */
+static void test_precheck_triggers(void **state)
+{
+	(void)state;
+	gone("alter user x PaSsWoRd 'hunter2hunter2'", "hunter2");
+	gone("host=db PWD=hunter2hunter2", "hunter2");
+	gone("Client_Secret: hunter2hunter2", "hunter2");
+	gone("REFRESH_TOKEN=hunter2hunter2", "hunter2");
+	gone("ApiKey=hunter2hunter2", "hunter2");
+	gone("postgres://u:hunter2hunter2@db/x", "hunter2");
+	gone("Authorization: BEARER hunter2hunter2", "hunter2");
+	gone("BASIC aHVudGVyMmh1bnRlcjI=", "aHVudGVyMmh1bnRlcjI");
+	gone("grant jg_0123456789abcdefXYZ", "0123456789abcdef");
+	gone("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "c2ln");
+	check("SELECT abalance FROM pgbench_accounts WHERE aid = 48213;",
+	      "SELECT abalance FROM pgbench_accounts WHERE aid = 48213;");
+	check("", "");
+	check("p pa pas pw sec tok ap :/ bea bas jg ey",
+	      "p pa pas pw sec tok ap :/ bea bas jg ey");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_plain_text_unchanged),
 		cmocka_unit_test(test_secret_keys),
 		cmocka_unit_test(test_binary_input),
+		cmocka_unit_test(test_precheck_triggers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -389,16 +389,27 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Queue op for the I/O thread.  It only sleeps on an empty queue (it
+ * checks before it waits, under the lock), so only the op that makes the
+ * queue non-empty needs to wake it, and the signal goes after the
+ * unlock: signalled under the lock, the woken thread at once blocks on
+ * the lock its waker still holds (two more futex calls per event).
+ */
 static int submit(struct sf_store *st, struct sf_op *op)
 {
+	int wake;
+
 	pthread_mutex_lock(&st->lock);
+	wake = st->head == NULL;
 	if (st->tail)
 		st->tail->next = op;
 	else
 		st->head = op;
 	st->tail = op;
-	pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
+	if (wake)
+		pthread_cond_signal(&st->cond);
 	return JG_AGAIN;
 }
 
