@@ -102,6 +102,14 @@ static void check_same(const char *in, int streams)
 	}
 }
 
+/* Mostly the alphabet's bytes, some of any value. */
+static unsigned char random_byte(unsigned *s)
+{
+	return rnd(s) % 4 ? (unsigned char)alphabet[rnd(s) %
+						     (sizeof(alphabet) - 1)]
+			  : (unsigned char)rnd(s);
+}
+
 static void test_classifiers_agree(void **state)
 {
 	unsigned s = 7;
@@ -110,9 +118,7 @@ static void test_classifiers_agree(void **state)
 
 	for (int i = 0; i < 20000; i++) {
 		for (size_t k = 0; k < sizeof(w); k++)
-			w[k] = rnd(&s) % 4 ? (unsigned char)alphabet[rnd(&s) %
-							(sizeof(alphabet) - 1)]
-					   : (unsigned char)rnd(&s);
+			w[k] = random_byte(&s);
 		int prev = pii_class_of((int)(rnd(&s) & 0xff));
 		uint32_t on = rnd(&s) % 2 ? ~0U : rnd(&s);
 		int ex = rnd(&s) % 8 == 0;
@@ -122,6 +128,42 @@ static void test_classifiers_agree(void **state)
 		if (__builtin_cpu_supports("avx2"))
 			assert_true(pii_window_avx2(w, prev, on, ex) == want);
 #endif
+	}
+}
+
+/* A buffer's last bytes are classified where they are (no padded copy),
+ * fully or quick masks first: the same bits as the full window over a
+ * zero-padded copy, for every length, reading nothing past the buffer
+ * (an exact heap block, so ASan and valgrind see any overread). */
+static void test_tails_agree(void **state)
+{
+	unsigned s = 11;
+	unsigned char pad[64];
+	(void)state;
+
+	for (int i = 0; i < 3000; i++) {
+		size_t n = (size_t)i % 65;
+		unsigned char *w = malloc(n ? n : 1);
+		assert_non_null(w);
+		memset(pad, 0, sizeof(pad));
+		for (size_t k = 0; k < n; k++)
+			pad[k] = w[k] = random_byte(&s);
+		int prev = pii_class_of((int)(rnd(&s) & 0xff));
+		uint32_t on = rnd(&s) % 2 ? ~0U : rnd(&s);
+		int ex = rnd(&s) % 8 == 0;
+		uint64_t want = pii_window_scalar(pad, prev, on, ex);
+		assert_true(pii_tail_scalar(w, n, prev, on, ex) == want);
+		assert_true(ex || pii_quick_scalar(w, n, prev, on) == want);
+#if defined(__x86_64__) || defined(__i386__)
+		assert_true(pii_tail_sse2(w, n, prev, on, ex) == want);
+		assert_true(ex || pii_quick_sse2(w, n, prev, on) == want);
+		if (__builtin_cpu_supports("avx2")) {
+			assert_true(pii_tail_avx2(w, n, prev, on, ex) == want);
+			assert_true(ex ||
+				    pii_quick_avx2(w, n, prev, on) == want);
+		}
+#endif
+		free(w);
 	}
 }
 
@@ -218,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classifiers_agree),
+		cmocka_unit_test(test_tails_agree),
 		cmocka_unit_test(test_true_positives_everywhere),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_colon_hides_nothing),

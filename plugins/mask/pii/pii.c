@@ -193,6 +193,8 @@ static int mask_rule(const struct pii_profile *pf, const struct pii_rule *r,
  * which rule the last few column names matched, so glob and regex rules
  * are not run again for each value.  Keyed by the profile's id, which is
  * never reused, so an entry never points into a freed profile's rules.
+ * Rows name their columns in the same order every time, so the search
+ * starts after the entry the last lookup found.
  */
 #define RULE_MEMO 16
 #define RULE_MEMO_NAME 96
@@ -201,28 +203,39 @@ struct rule_memo {
 	const struct pii_rule *r;
 	char col[RULE_MEMO_NAME];
 };
-static __thread struct rule_memo rule_memo[RULE_MEMO];
-static __thread unsigned rule_memo_next;
+/* One thread-local object: in a plugin each one costs a call to find. */
+struct rule_memos {
+	struct rule_memo m[RULE_MEMO];
+	unsigned used, next, at;
+};
+static __thread struct rule_memos rule_memos;
 
 static int rule_lookup(const struct pii_profile *pf, const char *col,
-		       pcre2_match_data **md, const struct pii_rule **out)
+		       const struct pii_rule **out)
 {
-	size_t n = strlen(col);
+	struct rule_memos *rm = &rule_memos;
+	pcre2_match_data *md = NULL;
+	unsigned used = rm->used, at = rm->at;
 	struct rule_memo *m;
+	size_t n;
 
-	if (n < RULE_MEMO_NAME)
-		for (unsigned i = 0; i < RULE_MEMO; i++)
-			if (rule_memo[i].id == pf->id &&
-			    !memcmp(rule_memo[i].col, col, n + 1)) {
-				*out = rule_memo[i].r;
-				return 0;
-			}
-	if (pf->regex_rules && !*md &&
-	    !(*md = pcre2_match_data_create(1, NULL)))
+	for (unsigned k = 0; k < used; k++, at = at + 1 < used ? at + 1 : 0) {
+		m = &rm->m[at];
+		if (m->id == pf->id && !strcmp(m->col, col)) {
+			rm->at = at + 1 < used ? at + 1 : 0;
+			*out = m->r;
+			return 0;
+		}
+	}
+	if (pf->regex_rules && !(md = pcre2_match_data_create(1, NULL)))
 		return -1;
-	*out = pii_rule_find(pf, col, *md);
+	*out = pii_rule_find(pf, col, md);
+	pcre2_match_data_free(md);
+	n = strlen(col);
 	if (n < RULE_MEMO_NAME) {
-		m = &rule_memo[rule_memo_next++ % RULE_MEMO];
+		m = &rm->m[rm->next++ % RULE_MEMO];
+		if (rm->used < RULE_MEMO)
+			rm->used++;
 		m->id = pf->id;
 		m->r = *out;
 		memcpy(m->col, col, n + 1);
@@ -230,52 +243,25 @@ static int rule_lookup(const struct pii_profile *pf, const char *col,
 	return 0;
 }
 
-static int op_mask_value(const void *profile, const struct jg_mask_field *f,
-			 const char *in, size_t len, jg_mask_emit emit,
-			 void *ud, struct jg_mask_report *rep)
+/* Scan the value, with a probe first when a hit would make it NULL. */
+static int mask_scan(const struct pii_profile *pf, int tk, const char *in,
+		     size_t len, const struct pii_out *o,
+		     struct jg_mask_report *rep)
 {
-	const struct pii_profile *pf = profile;
-	int carrier = f ? f->carrier : JG_MASK_TEXT;
-	int tk = type_kind(f ? f->type : NULL);
-	struct pii_out o = {
-		.emit = emit, .ud = ud,
-		.json = carrier == JG_MASK_JSON_STRING || tk == TYPE_JSON,
-	};
 	pcre2_match_data *md = NULL;
-	const struct pii_rule *r;
-	int rc;
+	int rc = JG_DECLINED;
 
-	if (!pf || pf->magic != PII_PROFILE_MAGIC || !emit || (!in && len) ||
-	    (carrier != JG_MASK_TEXT && carrier != JG_MASK_JSON_STRING))
+	if (pf->ncustom && !(md = pcre2_match_data_create(1, NULL)))
 		return JG_ERROR;
-	if (!in)
-		in = "";
-	if (pf->ncustom) {
-		md = pcre2_match_data_create(1, NULL);
-		if (!md)
-			return JG_ERROR;
-	}
-	r = NULL;
-	if (f && f->column && pf->nrules &&
-	    rule_lookup(pf, f->column, &md, &r) < 0)
-		return JG_ERROR;
-	if (r) {
-		rc = mask_rule(pf, r, tk, in, len, &o, rep);
-		goto out;
-	}
-	rc = JG_DECLINED;
-	if (!pf->enabled && !pf->ncustom)
-		goto out;
-
 	struct value_emit ve = {
-		.pf = pf, .buf = (const unsigned char *)in, .o = &o,
+		.pf = pf, .buf = (const unsigned char *)in, .o = o,
 		.rep = rep,
 	};
 	if (tk == TYPE_SCALAR || pf->has_null) {
 		/* NULL replaces the whole value: decide before emitting. */
 		struct value_emit probe = ve;
 		probe.probe = 1;
-		if (scan_value(&probe, len, o.json, md)) {
+		if (scan_value(&probe, len, o->json, md)) {
 			rc = JG_ERROR;
 			goto out;
 		}
@@ -289,7 +275,7 @@ static int op_mask_value(const void *profile, const struct jg_mask_field *f,
 		}
 		ve.rep = NULL; /* already counted */
 	}
-	if (scan_value(&ve, len, o.json, md)) {
+	if (scan_value(&ve, len, o->json, md)) {
 		rc = JG_ERROR;
 		goto out;
 	}
@@ -297,6 +283,44 @@ static int op_mask_value(const void *profile, const struct jg_mask_field *f,
 out:
 	pcre2_match_data_free(md);
 	return rc;
+}
+
+/* Values up to this long are checked for anything to mask before the
+ * scan is set up.  A longer one pays for the setup with its bytes, and a
+ * hit in it would be searched for twice. */
+#define QUICK_MAX 256
+
+static int op_mask_value(const void *profile, const struct jg_mask_field *f,
+			 const char *in, size_t len, jg_mask_emit emit,
+			 void *ud, struct jg_mask_report *rep)
+{
+	const struct pii_profile *pf = profile;
+	int carrier = f ? f->carrier : JG_MASK_TEXT;
+	const struct pii_rule *r = NULL;
+
+	if (!pf || pf->magic != PII_PROFILE_MAGIC || !emit || (!in && len) ||
+	    (carrier != JG_MASK_TEXT && carrier != JG_MASK_JSON_STRING))
+		return JG_ERROR;
+	if (!in)
+		in = "";
+	if (f && f->column && pf->nrules &&
+	    rule_lookup(pf, f->column, &r) < 0)
+		return JG_ERROR;
+	if (!r && !pf->enabled && !pf->ncustom)
+		return JG_DECLINED;
+	/* Most values have nothing to mask: say so before any setup. */
+	if (!r && len <= QUICK_MAX &&
+	    pii_value_clean(pf, (const unsigned char *)in, len))
+		return JG_DECLINED;
+
+	int tk = type_kind(f ? f->type : NULL);
+	struct pii_out o = {
+		.emit = emit, .ud = ud,
+		.json = carrier == JG_MASK_JSON_STRING || tk == TYPE_JSON,
+	};
+	if (r)
+		return mask_rule(pf, r, tk, in, len, &o, rep);
+	return mask_scan(pf, tk, in, len, &o, rep);
 }
 
 /* ---- streams ---- */

@@ -94,13 +94,37 @@ typedef uint64_t (*pii_window_fn)(const unsigned char *w, int prev,
 				  uint32_t on, int exhaustive);
 uint64_t pii_window_scalar(const unsigned char *w, int prev, uint32_t on,
 			   int exhaustive);
+/*
+ * The same for a window of which only the first n (<= 64) bytes may be
+ * read (the end of a buffer): bytes from n on count as in no class, as
+ * the -1 a handler reads past the end of a final buffer.
+ */
+typedef uint64_t (*pii_tail_fn)(const unsigned char *w, size_t n, int prev,
+				uint32_t on, int exhaustive);
+uint64_t pii_tail_scalar(const unsigned char *w, size_t n, int prev,
+			 uint32_t on, int exhaustive);
+/* pii_tail_fn without exhaustive, faster where nothing is found: the
+ * same bits. */
+typedef uint64_t (*pii_quick_fn)(const unsigned char *w, size_t n, int prev,
+				 uint32_t on);
+uint64_t pii_quick_scalar(const unsigned char *w, size_t n, int prev,
+			  uint32_t on);
 #if defined(__x86_64__) || defined(__i386__)
 uint64_t pii_window_sse2(const unsigned char *w, int prev, uint32_t on,
 			 int exhaustive);
 uint64_t pii_window_avx2(const unsigned char *w, int prev, uint32_t on,
 			 int exhaustive);
+uint64_t pii_tail_sse2(const unsigned char *w, size_t n, int prev,
+		       uint32_t on, int exhaustive);
+uint64_t pii_tail_avx2(const unsigned char *w, size_t n, int prev,
+		       uint32_t on, int exhaustive);
+uint64_t pii_quick_sse2(const unsigned char *w, size_t n, int prev,
+			uint32_t on);
+uint64_t pii_quick_avx2(const unsigned char *w, size_t n, int prev,
+			uint32_t on);
 #endif
-pii_window_fn pii_window_pick(void); /* AVX2 if the CPU has it */
+/* The classifiers this CPU runs best: AVX2 if it has it. */
+void pii_window_pick(pii_tail_fn *tail, pii_quick_fn *quick);
 
 /* Class bits of one byte (for the byte before a window). */
 int pii_class_of(int byte);
@@ -126,7 +150,8 @@ struct pii_profile {
 	/* Pre-filter (prefilter.c): the classifier this CPU runs best, and
 	 * a test switch that sends every trigger byte to its handler, so
 	 * the fuzzer can check the filter rules lose nothing. */
-	pii_window_fn window;
+	pii_tail_fn tail;
+	pii_quick_fn quick;
 	int exhaustive;
 	uint64_t id;     /* unique per compiled profile (per-thread memos) */
 	int regex_rules; /* column rules that need pcre2 match data */
@@ -188,6 +213,11 @@ typedef int (*pii_hit_cb)(void *ud, const struct pii_hit *h);
  * more data.  When final, the cut is end.  (size_t)-1 when cb failed.
  */
 size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud);
+
+/* Non-zero if pii_scan_run would call no handler on the whole (final)
+ * value buf[0, len): nothing in it to mask.  Cheap for short values. */
+int pii_value_clean(const struct pii_profile *pf, const unsigned char *buf,
+		    size_t len);
 
 /* Handlers called by the scan loop for a trigger byte at p. */
 int pii_on_digit(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,

@@ -513,7 +513,7 @@ int pii_profile_compile(const struct pii_instance *inst, const char *name,
 	}
 	/* The fallback is also what a null detector does in a stream. */
 	pf->fallback.kind = STRAT_REDACT;
-	pf->window = pii_window_pick();
+	pii_window_pick(&pf->tail, &pf->quick);
 	pf->hold_max = max_hold(pf);
 	*out = pf;
 	pf = NULL;

@@ -36,24 +36,25 @@ struct trig {
  * they would read bytes that have not come yet.  More than they read. */
 #define PII_NEAR_END 16
 
+/* The candidates of the window at base (of at most 64 bytes). */
+static uint64_t window_at(const struct pii_scan *sc, size_t base, int prev,
+			  int exhaustive)
+{
+	const struct pii_profile *pf = sc->pf;
+	size_t n = sc->end - base < 64 ? sc->end - base : 64;
+
+	if (exhaustive)
+		return pf->tail(sc->buf + base, n, prev, pf->enabled, 1);
+	return pf->quick(sc->buf + base, n, prev, pf->enabled);
+}
+
 static void trig_window(struct trig *t, size_t base)
 {
 	const struct pii_scan *sc = t->sc;
-	const struct pii_profile *pf = sc->pf;
-	unsigned char pad[64];
-	const unsigned char *w = sc->buf + base;
 	size_t avail = sc->end - base;
-	uint64_t in = avail < 64 ? (1ULL << avail) - 1 : ~0ULL;
-
-	if (avail < 64) {
-		/* Zero bytes are in no class, like the -1 a handler reads
-		 * past the end of a final buffer. */
-		memset(pad, 0, sizeof(pad));
-		memcpy(pad, w, avail);
-		w = pad;
-	}
 	int prev = base > sc->lo ? pii_class_of(sc->buf[base - 1]) : 0;
-	t->cand = pf->window(w, prev, pf->enabled, pf->exhaustive);
+
+	t->cand = window_at(sc, base, prev, sc->pf->exhaustive);
 	if (!sc->final && avail < PII_STEP + PII_NEAR_END) {
 		/* Rules cannot rule out what depends on bytes not seen yet:
 		 * near the end every trigger asks its handler, which holds
@@ -61,9 +62,10 @@ static void trig_window(struct trig *t, size_t base)
 		uint64_t near = avail > PII_NEAR_END
 					? ~0ULL << (avail - PII_NEAR_END)
 					: ~0ULL;
-		t->cand |= near & pf->window(w, prev, pf->enabled, 1);
+		t->cand |= near & window_at(sc, base, prev, 1);
 	}
-	t->cand &= in & ((1ULL << PII_STEP) - 1);
+	/* (the tail classifiers leave bits from avail on clear) */
+	t->cand &= (1ULL << PII_STEP) - 1;
 	t->base = base;
 }
 
@@ -254,6 +256,72 @@ static handler_fn handler_for(int c)
 	case '-': return pii_on_dash;
 	default: return NULL;
 	}
+}
+
+/* Non-zero if none of the candidates of the window at base is worth a
+ * handler's call (the scan loop's test). */
+static int none_worth_a_call(const struct pii_scan *sc, struct trig *t,
+			     size_t base, uint64_t cand)
+{
+	for (; cand; cand &= cand - 1) {
+		size_t p = base + (size_t)__builtin_ctzll(cand);
+		if (handler_for(sc->buf[p]) && worth_a_call(t, p))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Non-zero if no byte of the whole value buf[0, len) goes to a handler,
+ * so masking it would find nothing: the same windows and the same
+ * refinements as pii_scan_run, without its setup.  Most values a
+ * database returns are short and clean, and for them that setup was most
+ * of the cost.  Custom detectors run PCRE2 on every byte: never clean.
+ */
+static int value_clean(const struct pii_profile *pf, const unsigned char *buf,
+		       size_t len, uint64_t cand)
+{
+	struct pii_scan sc = {.pf = pf, .buf = buf, .end = len, .final = 1};
+	struct trig t = {.sc = &sc, .chain_end = SIZE_MAX};
+	size_t base = 0;
+
+	for (;;) {
+		int last = len - base <= 64;
+		if (base) {
+			int prev = pii_class_of(buf[base - 1]);
+			cand = window_at(&sc, base, prev, pf->exhaustive);
+		}
+		/* The last window decides all its bytes: its rules read
+		 * class-less bytes past the end, as they would in a next
+		 * window. */
+		if (!last)
+			cand &= (1ULL << PII_STEP) - 1;
+		if (cand && pf->exhaustive)
+			return 0;
+		if (!none_worth_a_call(&sc, &t, base, cand))
+			return 0;
+		if (last)
+			return 1;
+		base += PII_STEP;
+	}
+}
+
+int pii_value_clean(const struct pii_profile *pf, const unsigned char *buf,
+		    size_t len)
+{
+	size_t n = len < 64 ? len : 64;
+	uint64_t cand;
+
+	if (pf->ncustom)
+		return 0;
+	if (pf->exhaustive)
+		cand = pf->tail(buf, n, 0, pf->enabled, 1);
+	else
+		cand = pf->quick(buf, n, 0, pf->enabled);
+	/* one window, and most often nothing in it */
+	if (!cand && len <= 64)
+		return 1;
+	return value_clean(pf, buf, len, cand);
 }
 
 #define MAX_CUSTOM 32
