@@ -60,6 +60,10 @@ else
 fi
 _bg_pids+=($!)
 wait_for_port "$bp" || { echo "pgbouncer did not start"; exit 1; }
+# $! is su's (or the shell's) pid: stopping it left pgbouncer running
+# after the run.  Its own pid, found by this run's unique ini path, is
+# stopped on exit too.
+_bg_pids+=($(pgrep -f "^pgbouncer $T/bouncer/pgbouncer.ini\$"))
 
 # jitgated with guardrails: an OIDC grant, policy per statement, records
 ip=$(free_port)
