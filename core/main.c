@@ -324,9 +324,13 @@ out_workers:
 	admin_stop();
 out_loop:
 	auth_shutdown();
-	loop_fini(main_loop());
+	loop_close(main_loop());
 	record_shutdown();
 	rt_unref(current);
+	/* Plugin instances, and the threads of theirs that post to loops,
+	 * are gone with the last configuration: now the loops can go. */
+	workers_free();
+	loop_fini(main_loop());
 	log_msg(JG_LOG_INFO, "JG0003", NULL, NULL, "jitgated stopped");
 	return rc;
 }

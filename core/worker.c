@@ -72,6 +72,13 @@ void loop_fini(struct jg_loop *l)
 		ev_loop_destroy(l->ev);
 }
 
+void loop_close(struct jg_loop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->closed = 1;
+	pthread_mutex_unlock(&l->lock);
+}
+
 int loop_post(struct jg_loop *l, jg_task_cb cb, void *ud)
 {
 	struct post *p = malloc(sizeof(*p));
@@ -84,6 +91,11 @@ int loop_post(struct jg_loop *l, jg_task_cb cb, void *ud)
 	p->cb = cb;
 	p->ud = ud;
 	pthread_mutex_lock(&l->lock);
+	if (l->closed) {
+		pthread_mutex_unlock(&l->lock);
+		free(p);
+		return JG_ERROR;
+	}
 	if (l->tail)
 		l->tail->next = p;
 	else
@@ -265,10 +277,19 @@ void workers_stop(void)
 		loop_post(&workers[i].loop, worker_break, &workers[i]);
 	for (int i = 0; i < nworkers; i++) {
 		pthread_join(workers[i].thread, NULL);
-		loop_fini(&workers[i].loop);
+		/* A store's I/O thread may still complete a session's
+		 * operation and post it here: refused, not a use after free. */
+		loop_close(&workers[i].loop);
 		if (workers[i].rt)
 			rt_unref(workers[i].rt);
+		workers[i].rt = NULL;
 	}
+}
+
+void workers_free(void)
+{
+	for (int i = 0; i < nworkers; i++)
+		loop_fini(&workers[i].loop);
 	free(workers);
 	workers = NULL;
 	nworkers = 0;

@@ -28,6 +28,7 @@ struct jg_loop {
 	pthread_mutex_t lock;
 	struct post *head, *tail;
 	struct worker *worker; /* NULL for the main loop */
+	int closed;            /* its thread is gone: posts are refused */
 };
 
 struct jg_io {
@@ -57,8 +58,15 @@ struct worker {
 /* Initialise a loop around ev (NULL: a new loop). */
 int loop_init(struct jg_loop *l, struct ev_loop *ev);
 void loop_fini(struct jg_loop *l);
-/* Run cb(ud) on l's thread soon; safe from any thread. */
+/* Run cb(ud) on l's thread soon; safe from any thread.  JG_ERROR once
+ * the loop is closed (the caller keeps, and frees, ud). */
 int loop_post(struct jg_loop *l, jg_task_cb cb, void *ud);
+/*
+ * The loop's thread has stopped for good: refuse posts from now on.  Its
+ * memory stays until loop_fini(), which must wait until no other thread
+ * (a plugin's I/O thread finishing its queue) can post any more.
+ */
+void loop_close(struct jg_loop *l);
 
 struct jg_io *loop_io_add(struct jg_loop *l, int fd, int events,
 			  jg_io_cb cb, void *ud);
@@ -78,7 +86,11 @@ struct jg_loop *loop_current(void);
 int workers_start(int n, struct rt *rt);
 int workers_count(void);
 struct worker *worker_at(int i);
-/* Break every worker loop and join the threads. */
+/* Break every worker loop, join the threads, close their loops and drop
+ * their configuration references. */
 void workers_stop(void);
+/* Free the worker loops, after the plugin instances (and their threads,
+ * which may post to these loops) are gone. */
+void workers_free(void);
 
 #endif /* JG_WORKER_H */
