@@ -239,6 +239,13 @@ struct mask_session {
 	const struct mc_profile *p;
 	unsigned serial; /* s->mask_serial p was found for, plus one */
 	struct collect out;
+	/* p's compiled profile and the plugin's mask_value (NULL without
+	 * one): a value costs one load here, not a chain of them */
+	void *compiled;
+	int (*mask_value)(const void *profile,
+			  const struct jg_mask_field *field, const char *in,
+			  size_t len, jg_mask_emit emit, void *ud,
+			  struct jg_mask_report *rep);
 };
 
 static void mask_session_free(void *ud)
@@ -297,12 +304,14 @@ int core_mask_value(struct jg_session *s, const char *column, const char *in,
 		ms->mc = mc;
 		ms->p = find(mc, s->mask_profile);
 		ms->serial = s->mask_serial + 1;
+		ms->compiled = ms->p ? ms->p->compiled : NULL;
+		ms->mask_value = ms->compiled ? mc->ops->mask_value : NULL;
 	}
-	if (!ms->p || !ms->p->compiled)
+	if (!ms->compiled)
 		return JG_ERROR;
 	ms->out.n = 0;
-	rc = ms->mc->ops->mask_value(ms->p->compiled, &f, in ? in : "", len,
-				     collect, &ms->out, NULL);
+	rc = ms->mask_value(ms->compiled, &f, in ? in : "", len, collect,
+			    &ms->out, NULL);
 	switch (rc) {
 	case JG_DECLINED:
 		*out = in ? in : "";

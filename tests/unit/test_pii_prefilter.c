@@ -202,6 +202,34 @@ static void test_true_positives_everywhere(void **state)
 				}
 }
 
+/* Values shorter than PII_MIN_PLAIN are looked at only for '@' and ':':
+ * every string of up to 5 bytes from the bytes matches start with is
+ * masked as with every handler called, and the shortest matches are. */
+static void test_short_values(void **state)
+{
+	static const char bytes[] = "1.:@a-+AJ";
+	const size_t nb = sizeof(bytes) - 1;
+	char in[8];
+	(void)state;
+
+	for (size_t len = 1; len <= 5; len++) {
+		size_t total = 1;
+		for (size_t k = 0; k < len; k++)
+			total *= nb;
+		for (size_t v = 0; v < total; v++) {
+			size_t x = v;
+			for (size_t k = 0; k < len; k++, x /= nb)
+				in[k] = bytes[x % nb];
+			in[len] = 0;
+			check_same(in, 0);
+		}
+	}
+	assert_masks(pf, "8.8.8.8", "[REDACTED]");
+	assert_masks(pf, "::1", "[REDACTED]");
+	assert_masks(pf, "a@b.co", "[REDACTED]");
+	assert_masks(pf, "1.2.3.", "1.2.3.");
+}
+
 static void test_rows(void **state)
 {
 	static const char *const rows[] = {
@@ -262,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_classifiers_agree),
 		cmocka_unit_test(test_tails_agree),
 		cmocka_unit_test(test_true_positives_everywhere),
+		cmocka_unit_test(test_short_values),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_colon_hides_nothing),
 		cmocka_unit_test(test_stream_keeps_escape),

@@ -215,9 +215,13 @@ static int rule_lookup(const struct pii_profile *pf, const char *col,
 {
 	struct rule_memos *rm = &rule_memos;
 	pcre2_match_data *md = NULL;
-	unsigned used = rm->used, at = rm->at;
 	struct rule_memo *m;
 	size_t n;
+
+	/* Keep the address: the compiler would rather find it again (a
+	 * call in a plugin) than keep it in a register across strcmp. */
+	__asm__("" : "+r"(rm));
+	unsigned used = rm->used, at = rm->at;
 
 	for (unsigned k = 0; k < used; k++, at = at + 1 < used ? at + 1 : 0) {
 		m = &rm->m[at];

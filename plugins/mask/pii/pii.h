@@ -215,9 +215,63 @@ typedef int (*pii_hit_cb)(void *ud, const struct pii_hit *h);
 size_t pii_scan_run(struct pii_scan *sc, pii_hit_cb cb, void *ud);
 
 /* Non-zero if pii_scan_run would call no handler on the whole (final)
- * value buf[0, len): nothing in it to mask.  Cheap for short values. */
-int pii_value_clean(const struct pii_profile *pf, const unsigned char *buf,
-		    size_t len);
+ * value buf[0, len) (no custom detectors): nothing in it to mask.  The
+ * windows before from have no candidates. */
+int pii_value_windows_clean(const struct pii_profile *pf,
+			    const unsigned char *buf, size_t len, size_t from);
+
+/*
+ * The shortest built-in match without an '@' or a ':' (emails and IPv6
+ * addresses have one) is an IPv4 address, 1.2.3.4: every other detector
+ * needs 9 bytes or more.  Keep this true when adding a detector.
+ */
+#define PII_MIN_PLAIN 7
+
+/*
+ * Non-zero if the whole value buf[0, len) holds nothing to mask.  Inline:
+ * it is most of what masking a short value costs.  Values shorter than
+ * any match without '@' or ':' are looked at byte by byte, the rest
+ * window by window with the quick classifier, and only a window with a
+ * candidate goes the scan loop's way.  With pf->exhaustive (tests,
+ * fuzzer) every value goes that way, so comparing the two checks this.
+ */
+static inline int pii_value_clean(const struct pii_profile *pf,
+				  const unsigned char *buf, size_t len)
+{
+	size_t base = 0;
+	int prev = 0;
+
+	if (pf->ncustom)
+		return 0;
+	if (pf->exhaustive)
+		goto windows;
+	if (len < PII_MIN_PLAIN) {
+		for (size_t i = 0; i < len; i++)
+			if (buf[i] == '@' || buf[i] == ':')
+				goto windows;
+		return 1;
+	}
+	for (;; base += PII_STEP) {
+		size_t n = len - base;
+		uint64_t cand = pf->quick(buf + base, n < 64 ? n : 64, prev,
+					  pf->enabled);
+		if (n > 64)
+			cand &= (1ULL << PII_STEP) - 1;
+		for (uint64_t c = cand; c; c &= c - 1) {
+			/* only these may turn out not worth a handler */
+			int b = buf[base + (size_t)__builtin_ctzll(c)];
+			if (b != ':' && b != 'A' && b != 'J')
+				return 0;
+		}
+		if (cand)
+			break;
+		if (n <= 64)
+			return 1;
+		prev = pii_class_of(buf[base + PII_STEP - 1]);
+	}
+windows:
+	return pii_value_windows_clean(pf, buf, len, base);
+}
 
 /* Handlers called by the scan loop for a trigger byte at p. */
 int pii_on_digit(struct pii_scan *sc, size_t p, struct pii_hit *h, int *n,

@@ -189,17 +189,20 @@ static inline __attribute__((always_inline)) uint64_t
 quick_candidates(const struct pii_quick *q, int prev, uint32_t on, int *full)
 {
 	uint64_t d = q->digit, s = q->sep;
+	uint64_t s2 = s & AT(s, 1);
+	uint64_t cand = q->own;
+
+	*full = (on & BIT(DET_PEM)) && (s2 & AT(s2, 2) & AT(s, 4));
+	if (!d)
+		return cand; /* text without digits: no numeric rule */
 	uint64_t start = d & ~((d << 1) | !!(prev & CB_DIGIT));
 	uint64_t t = d | (s & AT(d, 1));
 	uint64_t t2 = t & AT(t, 1), t4 = t2 & AT(t2, 2);
 	uint64_t t7 = t4 & AT(t4, 3) & start;
 	uint64_t d4 = d & AT(d, 1) & AT(d, 2) & AT(d, 3);
-	uint64_t s2 = s & AT(s, 1);
-	uint64_t cand = q->own;
 
-	*full = (t7 & (AT(t4, 7) |
-		       (~d4 & (AT(s, 1) | AT(s, 2) | AT(s, 3))))) ||
-		((on & BIT(DET_PEM)) && (s2 & AT(s2, 2) & AT(s, 4)));
+	*full |= !!(t7 & (AT(t4, 7) | (~d4 & (AT(s, 1) | AT(s, 2) |
+					      AT(s, 3)))));
 	if (on & (BIT(DET_IBAN) | BIT(DET_PHONE)))
 		cand |= ((q->before << 1) | !!(prev & CB_BEFORE)) & start;
 	return cand;

@@ -278,22 +278,26 @@ static int none_worth_a_call(const struct pii_scan *sc, struct trig *t,
  * database returns are short and clean, and for them that setup was most
  * of the cost.  Custom detectors run PCRE2 on every byte: never clean.
  */
-static int value_clean(const struct pii_profile *pf, const unsigned char *buf,
-		       size_t len, uint64_t cand)
+/*
+ * The same windows and the same refinements as pii_scan_run, without its
+ * setup: most values a database returns are short and clean, and for
+ * them that setup was most of the cost.
+ */
+int pii_value_windows_clean(const struct pii_profile *pf,
+			    const unsigned char *buf, size_t len, size_t from)
 {
 	struct pii_scan sc = {.pf = pf, .buf = buf, .end = len, .final = 1};
 	struct trig t = {.sc = &sc, .chain_end = SIZE_MAX};
-	size_t base = 0;
 
-	for (;;) {
-		int last = len - base <= 64;
-		if (base) {
-			int prev = pii_class_of(buf[base - 1]);
-			cand = window_at(&sc, base, prev, pf->exhaustive);
-		}
+	if (pf->ncustom)
+		return 0;
+	for (size_t base = from;; base += PII_STEP) {
+		int prev = base ? pii_class_of(buf[base - 1]) : 0;
+		uint64_t cand = window_at(&sc, base, prev, pf->exhaustive);
 		/* The last window decides all its bytes: its rules read
 		 * class-less bytes past the end, as they would in a next
 		 * window. */
+		int last = len - base <= 64;
 		if (!last)
 			cand &= (1ULL << PII_STEP) - 1;
 		if (cand && pf->exhaustive)
@@ -302,26 +306,7 @@ static int value_clean(const struct pii_profile *pf, const unsigned char *buf,
 			return 0;
 		if (last)
 			return 1;
-		base += PII_STEP;
 	}
-}
-
-int pii_value_clean(const struct pii_profile *pf, const unsigned char *buf,
-		    size_t len)
-{
-	size_t n = len < 64 ? len : 64;
-	uint64_t cand;
-
-	if (pf->ncustom)
-		return 0;
-	if (pf->exhaustive)
-		cand = pf->tail(buf, n, 0, pf->enabled, 1);
-	else
-		cand = pf->quick(buf, n, 0, pf->enabled);
-	/* one window, and most often nothing in it */
-	if (!cand && len <= 64)
-		return 1;
-	return value_clean(pf, buf, len, cand);
 }
 
 #define MAX_CUSTOM 32
