@@ -18,6 +18,7 @@
 #include <jitgate/jitgate.h>
 
 #include "b64url.h"
+#include "json.h"
 #include "jwt.h"
 
 #define MAX_KEY_TRIES 8
@@ -109,7 +110,7 @@ struct json_object *jwt_json_parse(const char *buf, size_t len, int depth)
 }
 
 /*
- * Per-thread parse state: a tokener to reuse, and the last header seen.
+ * Per-thread parse state: the last header seen.
  * An issuer signs all its tokens with a handful of headers, so most
  * tokens skip decoding and parsing theirs.  Only this thread ever touches
  * the cached object (json-c reference counts are not atomic), which is why
@@ -118,7 +119,6 @@ struct json_object *jwt_json_parse(const char *buf, size_t len, int depth)
 #define HEADER_CACHE_MAX 256
 
 struct parse_state {
-	struct json_tokener *tk;
 	struct json_object *header;
 	size_t hlen;
 	char hseg[HEADER_CACHE_MAX];
@@ -132,7 +132,6 @@ static void state_free(void *p)
 {
 	struct parse_state *ps = p;
 
-	json_tokener_free(ps->tk);
 	json_object_put(ps->header);
 	free(ps);
 }
@@ -151,10 +150,6 @@ static struct parse_state *state_get(void)
 	if (ps)
 		return ps;
 	ps = calloc(1, sizeof(*ps));
-	if (ps && !(ps->tk = json_tokener_new_ex(JWT_MAX_DEPTH))) {
-		free(ps);
-		return NULL;
-	}
 	if (ps && pthread_setspecific(state_key, ps)) {
 		state_free(ps);
 		return NULL;
@@ -180,23 +175,26 @@ struct json_object *jwt_claim_path(struct json_object *payload,
 	return cur;
 }
 
-/* Decode one segment and parse it as a JSON object. */
-static struct json_object *segment_object(struct parse_state *ps,
-					  const char *seg, size_t n)
+/*
+ * Decode one segment and parse it as a JSON object, in the decode buffer
+ * (json.c unescapes strings in place, so nothing is copied twice).
+ */
+static struct json_object *segment_object(const char *seg, size_t n)
 {
 	uint8_t small[2048];
-	uint8_t *buf = B64URL_DECODED_MAX(n) <= sizeof(small)
-			       ? small
-			       : malloc(B64URL_DECODED_MAX(n));
+	size_t max = B64URL_DECODED_MAX(n) + 1; /* + the NUL json.c wants */
+	uint8_t *buf = max <= sizeof(small) ? small : malloc(max);
 	struct json_object *o = NULL;
 
 	if (!buf)
 		return NULL;
-	long m = b64url_decode(seg, n, buf, B64URL_DECODED_MAX(n));
-	if (m > 0)
-		o = ps ? parse_all(ps->tk, (const char *)buf, (size_t)m)
-		       : jwt_json_parse((const char *)buf, (size_t)m,
-					JWT_MAX_DEPTH);
+	long m = b64url_decode(seg, n, buf, max - 1);
+	if (m > 0 && !memchr(buf, 0, (size_t)m)) {
+		buf[m] = '\0';
+		if (oidc_json_parse_inplace((char *)buf, (size_t)m,
+					    JWT_MAX_DEPTH, &o) < 0)
+			o = NULL;
+	}
 	if (buf != small)
 		free(buf);
 	if (o && !json_object_is_type(o, json_type_object)) {
@@ -223,6 +221,36 @@ void jwt_clear(struct jwt *t)
 	jwt_reset(t);
 }
 
+/*
+ * The shape check of the whole token, byte by byte: only run once
+ * something failed, to say precisely why.  On the accepted path it is
+ * redundant: the strict decoder checks every byte of the payload and the
+ * signature, and the header either decodes or equals, byte for byte, one
+ * that did.  Fills err and returns 1 if the token is misshapen.
+ */
+static int shape_error(const char *tok, size_t len, char *err, size_t errlen)
+{
+	int ndots = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (tok[i] == '.') {
+			if (++ndots == 3)
+				break;
+		} else if (!b64url_is_alpha((unsigned char)tok[i])) {
+			snprintf(err, errlen,
+				 "malformed token: byte %zu is not base64url",
+				 i);
+			return 1;
+		}
+	}
+	if (ndots != 2) {
+		snprintf(err, errlen,
+			 "malformed token: it must have exactly three parts");
+		return 1;
+	}
+	return 0;
+}
+
 int jwt_parse(const char *tok, size_t len, struct jwt *t, char *err,
 	      size_t errlen)
 {
@@ -237,36 +265,25 @@ int jwt_parse(const char *tok, size_t len, struct jwt *t, char *err,
 			 JWT_MAX_TOKEN);
 		return JG_ERROR;
 	}
-	const char *dot[2];
-	int ndots = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (tok[i] == '.') {
-			if (ndots == 2) {
-				ndots++;
-				break;
-			}
-			dot[ndots++] = tok + i;
-		} else if (!b64url_is_alpha((unsigned char)tok[i])) {
-			snprintf(err, errlen,
-				 "malformed token: byte %zu is not base64url",
-				 i);
-			return JG_ERROR;
-		}
-	}
-	if (ndots != 2) {
-		snprintf(err, errlen,
-			 "malformed token: it must have exactly three parts");
+	/* memchr finds the dots far faster than a byte loop; the alphabet
+	 * is checked by the decoder (see shape_error). */
+	const char *end = tok + len, *dot[2];
+	dot[0] = memchr(tok, '.', len);
+	dot[1] = memchr(dot[0] + 1, '.', (size_t)(end - dot[0] - 1));
+	if (!dot[1] || memchr(dot[1] + 1, '.', (size_t)(end - dot[1] - 1))) {
+		shape_error(tok, len, err, errlen);
 		return JG_ERROR;
 	}
 	size_t hlen = (size_t)(dot[0] - tok);
 	size_t plen = (size_t)(dot[1] - dot[0] - 1);
 	size_t slen = len - (size_t)(dot[1] - tok) - 1;
+	const char *why;
 
 	struct parse_state *ps = state_get();
 	if (ps && ps->header && hlen == ps->hlen &&
 	    !memcmp(ps->hseg, tok, hlen)) {
 		t->header = json_object_get(ps->header);
-	} else if (hlen && (t->header = segment_object(ps, tok, hlen)) &&
+	} else if (hlen && (t->header = segment_object(tok, hlen)) &&
 		   ps && hlen <= sizeof(ps->hseg)) {
 		json_object_put(ps->header);
 		ps->header = json_object_get(t->header);
@@ -274,57 +291,55 @@ int jwt_parse(const char *tok, size_t len, struct jwt *t, char *err,
 		ps->hlen = hlen;
 	}
 	if (!t->header) {
-		snprintf(err, errlen,
-			 "malformed token: the header is not a base64url "
-			 "JSON object");
-		return JG_ERROR;
+		why = "malformed token: the header is not a base64url JSON "
+		      "object";
+		goto misshapen;
 	}
 	struct json_object *v;
 	if (!json_object_object_get_ex(t->header, "alg", &v) ||
 	    !json_object_is_type(v, json_type_string)) {
-		snprintf(err, errlen, "malformed token: the header has no alg");
-		goto fail;
+		why = "malformed token: the header has no alg";
+		goto misshapen;
 	}
 	t->alg = jwt_alg_from_name(json_object_get_string(v));
 	if (json_object_object_get_ex(t->header, "kid", &v)) {
 		size_t n = (size_t)json_object_get_string_len(v);
 		if (!json_object_is_type(v, json_type_string) || n == 0 ||
 		    n > JWK_KID_MAX) {
-			snprintf(err, errlen,
-				 "malformed token: the kid is not a short "
-				 "string");
-			goto fail;
+			why = "malformed token: the kid is not a short string";
+			goto misshapen;
 		}
 		t->kid = json_object_get_string(v);
 	}
 	/* RFC 7515 4.1.11: an extension we do not know must be refused. */
 	if (json_object_object_get_ex(t->header, "crit", NULL)) {
-		snprintf(err, errlen,
-			 "token has critical header extensions (crit), "
-			 "none of which are supported");
-		goto fail;
+		why = "token has critical header extensions (crit), none of "
+		      "which are supported";
+		goto misshapen;
 	}
-	if (plen == 0 || !(t->payload = segment_object(ps, dot[0] + 1, plen))) {
-		snprintf(err, errlen,
-			 "malformed token: the payload is not a base64url "
-			 "JSON object");
-		goto fail;
+	if (plen == 0 || !(t->payload = segment_object(dot[0] + 1, plen))) {
+		why = "malformed token: the payload is not a base64url JSON "
+		      "object";
+		goto misshapen;
 	}
 	if (slen > B64URL_ENCODED_LEN(JWT_MAX_SIG)) {
-		snprintf(err, errlen, "malformed token: signature too long");
-		goto fail;
+		why = "malformed token: signature too long";
+		goto misshapen;
 	}
 	long m = b64url_decode(dot[1] + 1, slen, t->sig, JWT_MAX_SIG);
 	if (m < 0) {
-		snprintf(err, errlen,
-			 "malformed token: the signature is not base64url");
-		goto fail;
+		why = "malformed token: the signature is not base64url";
+		goto misshapen;
 	}
 	t->sig_len = (size_t)m;
 	t->signed_part = tok;
 	t->signed_len = (size_t)(dot[1] - tok);
 	return JG_OK;
-fail:
+misshapen:
+	/* A byte outside the alphabet is the reason to give first, as
+	 * the byte loop this replaces did. */
+	if (!shape_error(tok, len, err, errlen))
+		snprintf(err, errlen, "%s", why);
 	jwt_clear(t);
 	return JG_ERROR;
 }
@@ -369,6 +384,43 @@ static int sign_params(int alg, const struct jwk_key *key,
 	return 0;
 }
 
+/*
+ * ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } in DER, written
+ * on the stack: what gnutls_encode_rs_value() gives, without libtasn1 and
+ * a malloc per verification.  n is at most 66 (P-521), so each INTEGER is
+ * at most 2 + 67 bytes and the SEQUENCE needs a two-byte length at most.
+ */
+#define DER_SIG_MAX (3 + 2 * (2 + 67))
+
+static size_t der_int(uint8_t *o, const uint8_t *v, size_t n)
+{
+	while (n > 1 && v[0] == 0) { /* minimal: no leading zero bytes */
+		v++;
+		n--;
+	}
+	size_t pad = v[0] & 0x80 ? 1 : 0; /* keep the INTEGER positive */
+	o[0] = 0x02;
+	o[1] = (uint8_t)(n + pad);
+	o[2] = 0;
+	memcpy(o + 2 + pad, v, n);
+	return 2 + pad + n;
+}
+
+static size_t der_rs(uint8_t *out, const uint8_t *rs, size_t n)
+{
+	uint8_t body[2 * (2 + 67)];
+	size_t blen = der_int(body, rs, n);
+
+	blen += der_int(body + blen, rs + n, n);
+	size_t h = 0;
+	out[h++] = 0x30;
+	if (blen >= 0x80)
+		out[h++] = 0x81;
+	out[h++] = (uint8_t)blen;
+	memcpy(out + h, body, blen);
+	return h + blen;
+}
+
 int jwt_verify_signature(int alg, const struct jwk_key *key,
 			 const uint8_t *data, size_t len, const uint8_t *sig,
 			 size_t sig_len, char *err, size_t errlen)
@@ -392,20 +444,13 @@ int jwt_verify_signature(int alg, const struct jwk_key *key,
 	}
 	gnutls_datum_t d = {(unsigned char *)data, (unsigned)len};
 	gnutls_datum_t s = {(unsigned char *)sig, (unsigned)sig_len};
-	gnutls_datum_t der = {NULL, 0};
+	uint8_t der[DER_SIG_MAX];
 	if (key->kty == JWK_KTY_EC) {
 		/* JOSE sends r || s; GnuTLS wants DER.  Length checked above. */
-		gnutls_datum_t r = {s.data, (unsigned)size / 2};
-		gnutls_datum_t ss = {s.data + size / 2, (unsigned)size / 2};
-		if (gnutls_encode_rs_value(&der, &r, &ss) < 0) {
-			snprintf(err, errlen, "out of memory");
-			return JG_ERROR;
-		}
-		s = der;
+		s.data = der;
+		s.size = (unsigned)der_rs(der, sig, size / 2);
 	}
-	int rc = gnutls_pubkey_verify_data2(key->pub, sa, flags, &d, &s);
-	gnutls_free(der.data);
-	if (rc < 0) {
+	if (gnutls_pubkey_verify_data2(key->pub, sa, flags, &d, &s) < 0) {
 		snprintf(err, errlen, "signature does not verify");
 		return JG_ERROR;
 	}
