@@ -7,7 +7,10 @@
  * compile.  Otherwise byte 1 is a chunk size, and the rest is masked whole
  * and as a stream; the two outputs must be equal (a difference aborts).
  * It is also masked whole with the pre-filter's rules off (every trigger
- * byte goes to its handler): the rules must not change the output.
+ * byte goes to its handler): the rules must not change the output.  The
+ * same again with the built-in detectors alone, which is the profile
+ * where mask_value's fast path (pii_value_clean) decides most values, and
+ * streamed with it.
  */
 #include "pii.h"
 
@@ -39,26 +42,86 @@ static int put(void *ud, const char *d, size_t n)
 }
 
 static const struct jg_mask_ops *ops;
-static void *inst, *pf, *pf_all;
+static void *inst, *pf, *pf_all, *pf_bi, *pf_bi_all;
 
 static void setup(void)
 {
 	char err[256];
 
 	ops = jg_plugin.ops;
+#define DETECTORS                                                             \
+	"\"detectors\": {\"card\": \"partial\", \"email\": true,"               \
+	" \"iban\": true, \"ssn\": true, \"phone\": true, \"ipv4\":"              \
+	" true, \"ipv6\": true, \"jwt\": true, \"aws_key_id\": true,"              \
+	" \"aws_secret_key\": true, \"pem_private_key\": true},"                 \
+	" \"max_pem\": 512, \"max_jwt\": 512"
 	static const char json[] =
-		"{\"detectors\": {\"card\": \"partial\", \"email\": true,"
-		" \"iban\": true, \"ssn\": true, \"phone\": true, \"ipv4\":"
-		" true, \"ipv6\": true, \"jwt\": true, \"aws_key_id\": true,"
-		" \"aws_secret_key\": true, \"pem_private_key\": true},"
-		" \"max_pem\": 512, \"max_jwt\": 512, \"custom\": [{\"name\":"
+		"{" DETECTORS ", \"custom\": [{\"name\":"
 		" \"emp\", \"regex\": \"\\\\bEMP-\\\\d{6}\\\\b\"}]}";
+	static const char builtin[] = "{" DETECTORS "}";
+#undef DETECTORS
 
 	if (jg_plugin.init(NULL, NULL, &inst, err, sizeof(err)) ||
 	    ops->profile_compile(inst, "fuzz", json, &pf, err, sizeof(err)) ||
-	    ops->profile_compile(inst, "all", json, &pf_all, err, sizeof(err)))
+	    ops->profile_compile(inst, "all", json, &pf_all, err, sizeof(err)) ||
+	    ops->profile_compile(inst, "bi", builtin, &pf_bi, err,
+				 sizeof(err)) ||
+	    ops->profile_compile(inst, "bi_all", builtin, &pf_bi_all, err,
+				 sizeof(err)))
 		abort();
 	((struct pii_profile *)pf_all)->exhaustive = 1;
+	((struct pii_profile *)pf_bi_all)->exhaustive = 1;
+}
+
+/* in masked whole under p, or in itself when nothing was masked */
+static void whole_value(const void *p, const struct jg_mask_field *f,
+			const char *in, size_t len, struct buf *out)
+{
+	int rc = ops->mask_value(p, f, in, len, put, out, NULL);
+	if (rc == JG_DECLINED)
+		put(out, in, len);
+	else if (rc != JG_OK)
+		abort();
+}
+
+static void streamed_value(const void *p, int carrier, const char *in,
+			   size_t len, size_t chunk, struct buf *out)
+{
+	void *st = malloc(ops->stream_state_size(p));
+	if (!st || ops->stream_init(p, st, carrier))
+		abort();
+	for (size_t at = 0; at < len; at += chunk) {
+		size_t n = len - at < chunk ? len - at : chunk;
+		if (ops->mask_stream(p, st, in + at, n, put, out, NULL))
+			abort();
+	}
+	if (ops->mask_stream(p, st, NULL, 0, put, out, NULL))
+		abort();
+	free(st);
+}
+
+static int same(const struct buf *a, const struct buf *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->b, b->b, a->n));
+}
+
+/* pf_rules and pf_every (rules off) mask in alike, whole and streamed */
+static void check(const void *pf_rules, const void *pf_every, int carrier,
+		  const char *in, size_t len, size_t chunk)
+{
+	struct jg_mask_field f = {NULL, NULL, carrier};
+	struct buf whole = {0}, all = {0}, streamed = {0};
+
+	whole_value(pf_rules, &f, in, len, &whole);
+	whole_value(pf_every, &f, in, len, &all);
+	if (!same(&whole, &all))
+		abort(); /* the pre-filter's rules lost or added a match */
+	streamed_value(pf_rules, carrier, in, len, chunk, &streamed);
+	if (!same(&whole, &streamed))
+		abort(); /* a stream must not depend on its chunking */
+	free(whole.b);
+	free(all.b);
+	free(streamed.b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,38 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chunk = data[1] ? data[1] : 1;
 	const char *in = (const char *)data + 2;
 	size_t len = size - 2;
-	struct jg_mask_field f = {NULL, NULL, carrier};
-	struct buf whole = {0}, streamed = {0};
 
-	int rc = ops->mask_value(pf, &f, in, len, put, &whole, NULL);
-	if (rc == JG_DECLINED)
-		put(&whole, in, len);
-	else if (rc != JG_OK)
-		abort();
-
-	struct buf all = {0};
-	rc = ops->mask_value(pf_all, &f, in, len, put, &all, NULL);
-	if (rc == JG_DECLINED)
-		put(&all, in, len);
-	if (whole.n != all.n || (whole.n && memcmp(whole.b, all.b, whole.n)))
-		abort(); /* the pre-filter's rules lost or added a match */
-	free(all.b);
-
-	void *st = malloc(ops->stream_state_size(pf));
-	if (!st || ops->stream_init(pf, st, carrier))
-		abort();
-	for (size_t at = 0; at < len; at += chunk) {
-		size_t n = len - at < chunk ? len - at : chunk;
-		if (ops->mask_stream(pf, st, in + at, n, put, &streamed, NULL))
-			abort();
-	}
-	if (ops->mask_stream(pf, st, NULL, 0, put, &streamed, NULL))
-		abort();
-	if (whole.n != streamed.n ||
-	    (whole.n && memcmp(whole.b, streamed.b, whole.n)))
-		abort(); /* a stream must not depend on its chunking */
-	free(st);
-	free(whole.b);
-	free(streamed.b);
+	check(pf, pf_all, carrier, in, len, chunk);
+	check(pf_bi, pf_bi_all, carrier, in, len, chunk);
 	return 0;
 }

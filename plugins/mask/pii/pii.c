@@ -157,7 +157,10 @@ static int scan_value(struct value_emit *ve, size_t len, int json,
 	return JG_OK;
 }
 
-static int mask_rule(const struct pii_profile *pf, const struct pii_rule *r,
+/* (not inlined: op_mask_value stays small for the values that need
+ * neither this nor mask_scan) */
+__attribute__((noinline)) static int
+mask_rule(const struct pii_profile *pf, const struct pii_rule *r,
 		     int tk, const char *in, size_t len, const struct pii_out *o,
 		     struct jg_mask_report *rep)
 {
@@ -210,27 +213,15 @@ struct rule_memos {
 };
 static __thread struct rule_memos rule_memos;
 
-static int rule_lookup(const struct pii_profile *pf, const char *col,
-		       const struct pii_rule **out)
+/* A column the memo does not have: find its rule and remember it. */
+__attribute__((noinline)) static int
+rule_remember(struct rule_memos *rm, const struct pii_profile *pf,
+	      const char *col, const struct pii_rule **out)
 {
-	struct rule_memos *rm = &rule_memos;
 	pcre2_match_data *md = NULL;
 	struct rule_memo *m;
 	size_t n;
 
-	/* Keep the address: the compiler would rather find it again (a
-	 * call in a plugin) than keep it in a register across strcmp. */
-	__asm__("" : "+r"(rm));
-	unsigned used = rm->used, at = rm->at;
-
-	for (unsigned k = 0; k < used; k++, at = at + 1 < used ? at + 1 : 0) {
-		m = &rm->m[at];
-		if (m->id == pf->id && !strcmp(m->col, col)) {
-			rm->at = at + 1 < used ? at + 1 : 0;
-			*out = m->r;
-			return 0;
-		}
-	}
 	if (pf->regex_rules && !(md = pcre2_match_data_create(1, NULL)))
 		return -1;
 	*out = pii_rule_find(pf, col, md);
@@ -247,8 +238,30 @@ static int rule_lookup(const struct pii_profile *pf, const char *col,
 	return 0;
 }
 
+static int rule_lookup(const struct pii_profile *pf, const char *col,
+		       const struct pii_rule **out)
+{
+	struct rule_memos *rm = &rule_memos;
+	struct rule_memo *m;
+
+	/* Keep the address: the compiler would rather find it again (a
+	 * call in a plugin) than keep it in a register across strcmp. */
+	__asm__("" : "+r"(rm));
+	unsigned used = rm->used, at = rm->at;
+
+	for (unsigned k = 0; k < used; k++, at = at + 1 < used ? at + 1 : 0) {
+		m = &rm->m[at];
+		if (m->id == pf->id && !strcmp(m->col, col)) {
+			rm->at = at + 1 < used ? at + 1 : 0;
+			*out = m->r;
+			return 0;
+		}
+	}
+	return rule_remember(rm, pf, col, out);
+}
+
 /* Scan the value, with a probe first when a hit would make it NULL. */
-static int mask_scan(const struct pii_profile *pf, int tk, const char *in,
+__attribute__((noinline)) static int mask_scan(const struct pii_profile *pf, int tk, const char *in,
 		     size_t len, const struct pii_out *o,
 		     struct jg_mask_report *rep)
 {
