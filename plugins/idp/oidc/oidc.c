@@ -208,11 +208,39 @@ static void fetch_jwks(struct oidc *o)
 		refresh_failed(o, "key set fetch", "could not start");
 }
 
+int oidc_discovery_parse(const char *body, size_t len, const char *issuer,
+			 char **jwks_uri, char *why, size_t whylen)
+{
+	struct json_object *doc = jwt_json_parse(body, len, 16), *v;
+	const char *iss = NULL, *uri = NULL, *bad = NULL;
+
+	*jwks_uri = NULL;
+	if (doc && json_object_object_get_ex(doc, "issuer", &v) &&
+	    json_object_is_type(v, json_type_string))
+		iss = json_object_get_string(v);
+	if (doc && json_object_object_get_ex(doc, "jwks_uri", &v) &&
+	    json_object_is_type(v, json_type_string))
+		uri = json_object_get_string(v);
+	if (!iss || !uri)
+		bad = "document lacks issuer or jwks_uri";
+	else if (strcmp(iss, issuer))
+		/* OpenID Connect Discovery 4.3: must be identical. */
+		bad = "document names another issuer";
+	else if (!url_scheme_ok(uri, 0) || strlen(uri) > 2048)
+		bad = "jwks_uri is not an http(s) URL";
+	else if (!(*jwks_uri = strdup(uri)))
+		bad = "out of memory";
+	if (bad)
+		snprintf(why, whylen, "%s", bad);
+	json_object_put(doc);
+	return bad ? -1 : 0;
+}
+
 static void on_discovery(void *ud, int status, long code, const char *body,
 			 size_t len, const char *err)
 {
 	struct oidc *o = ud;
-	char why[128];
+	char why[128], *uri;
 
 	if (status != JG_OK) {
 		refresh_failed(o, "discovery", err);
@@ -223,33 +251,14 @@ static void on_discovery(void *ud, int status, long code, const char *body,
 		refresh_failed(o, "discovery", why);
 		return;
 	}
-	struct json_object *doc = jwt_json_parse(body, len, 16), *v;
-	const char *iss = NULL, *uri = NULL;
-	if (doc && json_object_object_get_ex(doc, "issuer", &v) &&
-	    json_object_is_type(v, json_type_string))
-		iss = json_object_get_string(v);
-	if (doc && json_object_object_get_ex(doc, "jwks_uri", &v) &&
-	    json_object_is_type(v, json_type_string))
-		uri = json_object_get_string(v);
-	if (!iss || !uri) {
-		refresh_failed(o, "discovery", "document lacks issuer or "
-					       "jwks_uri");
-	} else if (strcmp(iss, o->issuer)) {
-		/* OpenID Connect Discovery 4.3: must be identical. */
-		refresh_failed(o, "discovery", "document names another issuer");
-	} else if (!url_scheme_ok(uri, 0) || strlen(uri) > 2048) {
-		refresh_failed(o, "discovery", "jwks_uri is not an http(s) URL");
-	} else {
-		char *copy = strdup(uri);
-		if (copy) {
-			free(o->jwks_uri);
-			o->jwks_uri = copy;
-			fetch_jwks(o);
-		} else {
-			refresh_failed(o, "discovery", "out of memory");
-		}
+	if (oidc_discovery_parse(body, len, o->issuer, &uri, why,
+				 sizeof(why)) < 0) {
+		refresh_failed(o, "discovery", why);
+		return;
 	}
-	json_object_put(doc);
+	free(o->jwks_uri);
+	o->jwks_uri = uri;
+	fetch_jwks(o);
 }
 
 static void refresh_start(struct oidc *o)

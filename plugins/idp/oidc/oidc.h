@@ -54,4 +54,10 @@ int oidc_build_identity(const struct oidc *o, const struct jwt *t,
 			int64_t exp, struct jg_identity_builder *b, char *err,
 			size_t errlen);
 
+/* Read an OpenID discovery document (oidc.c): 0 with *jwks_uri (caller
+ * frees) when it names issuer exactly and an http(s) jwks_uri; -1 with
+ * why otherwise.  Split from the fetch callback for tests/fuzz. */
+int oidc_discovery_parse(const char *body, size_t len, const char *issuer,
+			 char **jwks_uri, char *why, size_t whylen);
+
 #endif /* OIDC_OIDC_H */
