@@ -25,7 +25,7 @@
 #endif
 
 /* Enough for every committed input; bigger files are refused. */
-#define MAX_INPUT (1u << 20)
+#define REPLAY_MAX_INPUT (1u << 20)
 /* Prefixes tried per file, besides the whole file. */
 #define PREFIXES 16
 
@@ -66,12 +66,12 @@ static void test_replay_corpus(void **state)
 		f = fopen(path, "rb");
 		if (f == NULL)
 			fail_msg("cannot open %s", path);
-		buf = malloc(MAX_INPUT + 1);
+		buf = malloc(REPLAY_MAX_INPUT + 1);
 		assert_non_null(buf);
-		len = fread(buf, 1, MAX_INPUT + 1, f);
+		len = fread(buf, 1, REPLAY_MAX_INPUT + 1, f);
 		fclose(f);
-		if (len > MAX_INPUT)
-			fail_msg("%s is larger than %u bytes", path, MAX_INPUT);
+		if (len > REPLAY_MAX_INPUT)
+			fail_msg("%s is larger than %u bytes", path, REPLAY_MAX_INPUT);
 		run(buf, len);
 		step = len / PREFIXES ? len / PREFIXES : 1;
 		for (size_t i = 0; i < len; i += step)
