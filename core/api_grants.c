@@ -217,6 +217,11 @@ static void count_session(void *ud)
 	free(id);
 }
 
+int api_grants_settling(void)
+{
+	return counters != NULL;
+}
+
 void api_grants_count_session(const char *grant_id)
 {
 	char *id = store_configured() ? strdup(grant_id) : NULL;

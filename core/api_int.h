@@ -38,6 +38,9 @@ void api_grants_load(void);
 /* A session was opened with grant_id: count it in the store too (any
  * thread). */
 void api_grants_count_session(const char *grant_id);
+/* Non-zero while sessions counted against grants are not all in the
+ * store yet (main loop only): shutdown waits for them, bounded. */
+int api_grants_settling(void);
 
 /* core/api_sessions.c */
 void api_sessions_route(struct admin_request *req, void *ud);

@@ -6,6 +6,7 @@
  */
 #include "config.h" /* autoconf */
 #include "admin.h"
+#include "api_int.h"
 #include "auth.h"
 #include "conf.h"
 #include "host.h"
@@ -41,6 +42,7 @@ static ev_signal sig_term, sig_int, sig_hup;
 static ev_timer drain_timer;
 static ev_tstamp drain_deadline;
 static int draining, sessions_ended;
+static ev_tstamp settle_deadline;
 
 static void usage(FILE *f)
 {
@@ -91,6 +93,15 @@ static void drain_check(struct ev_loop *ev, ev_timer *t, int revents)
 	int64_t open = metrics_get(M_CONNECTIONS_ACTIVE);
 
 	if (open <= 0) {
+		/* Sessions counted against grants reach the store in steps
+		 * run on this loop: let the last ones land before stopping
+		 * (bounded, in case the store is gone). */
+		if (api_grants_settling()) {
+			if (settle_deadline == 0)
+				settle_deadline = ev_now(ev) + TEARDOWN_WAIT;
+			if (ev_now(ev) < settle_deadline)
+				return;
+		}
 		log_msg(JG_LOG_INFO, "JG0008", NULL, NULL,
 			"all sessions closed");
 		ev_break(ev, EVBREAK_ALL);
