@@ -25,7 +25,7 @@
 #include <jitgate/jitgate.h>
 #include <jitgate/notify.h>
 
-#include "curl_loop.h"
+#include "../../common/curl_loop.h"
 #include "webhook.h"
 
 #define PLUGIN     "webhook"

@@ -4,8 +4,8 @@
  * its easy handles; this file only drives them.  Everything happens on
  * the one loop given to curl_loop_new() (the main loop).
  */
-#ifndef WEBHOOK_CURL_LOOP_H
-#define WEBHOOK_CURL_LOOP_H
+#ifndef JG_PLUGIN_CURL_LOOP_H
+#define JG_PLUGIN_CURL_LOOP_H
 
 #include <curl/curl.h>
 #include <jitgate/host.h>
@@ -30,4 +30,4 @@ void curl_loop_remove(struct curl_loop *cl, CURL *easy);
 /* Free; the caller has removed or finished all its transfers. */
 void curl_loop_free(struct curl_loop *cl);
 
-#endif /* WEBHOOK_CURL_LOOP_H */
+#endif /* JG_PLUGIN_CURL_LOOP_H */

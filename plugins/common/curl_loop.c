@@ -6,8 +6,10 @@
  * each action, outside curl's callbacks, so done() may add or remove
  * handles freely.
  *
- * The same glue drives the oidc plugin's fetches (plugins/idp/oidc/
- * fetch.c); plugins are separate objects, so each carries its own.
+ * Shared source: the oidc plugin's fetches (plugins/idp/oidc/fetch.c)
+ * and the webhook notifier both compile it in; plugins are separate
+ * objects that export nothing but their descriptor, so each carries a
+ * private copy of the code, not of the text.
  */
 #include "config.h"
 
