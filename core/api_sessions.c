@@ -31,6 +31,7 @@ struct job {
 	struct admin_request *req; /* NULL: nobody waits */
 	char target[64];           /* session or grant id */
 	char subject[256];         /* "" = every session (admin) */
+	char reason[256];          /* JOB_END_GRANT: revoked or expired */
 	pthread_mutex_t lock;
 	struct json_object *found; /* array of session JSON */
 	atomic_int pending;
@@ -138,7 +139,7 @@ static void job_walk(void *ud)
 		if (j->kind == JOB_KILL)
 			session_end(s, "killed by the admin API");
 		else if (j->kind == JOB_END_GRANT && !s->ending)
-			session_end(s, "its grant was revoked or expired");
+			session_end(s, j->reason);
 	}
 	if (atomic_fetch_sub(&j->pending, 1) == 1)
 		loop_post(main_loop(), job_finish, j);
@@ -159,6 +160,8 @@ static void job_run(enum job_kind kind, struct admin_request *req,
 	j->req = req;
 	snprintf(j->target, sizeof(j->target), "%s", target ? target : "");
 	snprintf(j->subject, sizeof(j->subject), "%s", subject ? subject : "");
+	if (kind == JOB_END_GRANT)
+		grant_end_reason(j->target, j->reason, sizeof(j->reason));
 	pthread_mutex_init(&j->lock, NULL);
 	j->found = json_object_new_array();
 	if (n <= 0) {

@@ -286,6 +286,23 @@ int grants_revoke(const char *id, const char *by)
 	return rc;
 }
 
+void grant_end_reason(const char *id, char *buf, size_t len)
+{
+	struct grant *g;
+
+	pthread_mutex_lock(&lock);
+	g = find_id(id);
+	if (g && g->revoked_at)
+		snprintf(buf, len, "grant %s was revoked%s%s", id,
+			 g->revoked_by ? " by " : "",
+			 g->revoked_by ? g->revoked_by : "");
+	else if (g && clock_now() >= g->expires_at)
+		snprintf(buf, len, "grant %s expired", id);
+	else
+		snprintf(buf, len, "grant %s ended", id);
+	pthread_mutex_unlock(&lock);
+}
+
 static const char *status_of(const struct grant *g, int64_t now)
 {
 	if (g->revoked_at)

@@ -68,6 +68,10 @@ int grants_check(const char *credential, size_t len, const char *conn,
 /* Revoke.  JG_OK, JG_DECLINED (no such grant), JG_ERROR (already). */
 int grants_revoke(const char *id, const char *by);
 
+/* Why the sessions of grant id end, for the log and the record: "grant
+ * ID was revoked by WHO" or "grant ID expired". */
+void grant_end_reason(const char *id, char *buf, size_t len);
+
 /* JSON for the admin API (no hash, no credential); NULL if absent. */
 struct json_object *grant_json(const char *id);
 /* All grants, or those of subject when not NULL, newest last. */
