@@ -3,6 +3,7 @@
  * record levels, dispatch to the store and fail-closed handling.
  */
 #include "record.h"
+#include "record_buf.h"
 #include "record_chain.h"
 #include "redact.h"
 #include "store.h"
@@ -397,18 +398,17 @@ static void close_done(void *ud, int status, const char *doc,
 	append_done(ud, status, doc, version, err);
 }
 
-/* Chain, serialise and append one event; fields may be NULL. */
-static int emit(struct rsess *rs, const char *type, struct json_object *fields)
+/* Append one finished event (consumed); ev NULL: out of memory. */
+static int append_event(struct rsess *rs, const char *type, char *ev)
 {
-	char *ev;
-	int durable = is_lifecycle(type), rc;
+	int rc;
 
-	ev = rec_chain_event(&rs->chain, rs->sid, type, wall_ms(), fields);
 	if (!ev) {
 		store_failed(rs, "out of memory");
 		return JG_ERROR;
 	}
-	rc = store_append(rs->loop, rs->sid, ev, durable, append_done, rs);
+	rc = store_append(rs->loop, rs->sid, ev, is_lifecycle(type),
+			  append_done, rs);
 	free(ev);
 	if (rc == JG_ERROR) {
 		store_failed(rs, "the store refused the event");
@@ -418,6 +418,105 @@ static int emit(struct rsess *rs, const char *type, struct json_object *fields)
 	if (rc == JG_AGAIN)
 		rs->pending++;
 	return JG_OK;
+}
+
+/* Chain, serialise and append one event; fields may be NULL. */
+static int emit(struct rsess *rs, const char *type, struct json_object *fields)
+{
+	return append_event(rs, type,
+			    rec_chain_event(&rs->chain, rs->sid, type,
+					    wall_ms(), fields));
+}
+
+/* One value as fields_of() stores it: redacted, cut, quoted. */
+static int put_value(struct rbuf *b, const char *key, const char *v)
+{
+	size_t len = strlen(v);
+	char *r;
+
+	if (redact_key_is_secret(key)) {
+		rec_quote(b, REDACT_MARK, strlen(REDACT_MARK));
+		return 0;
+	}
+	if (len > MAX_VALUE)
+		len = MAX_VALUE;
+	if (!(r = redact_text(v, len, NULL)))
+		return -1;
+	rec_quote(b, r, strlen(r));
+	free(r);
+	return 0;
+}
+
+#define FAST_ATTRS 64
+
+/*
+ * The fields fields_of() would make, written straight into the event
+ * text: this runs for every statement, and a json-c tree per event
+ * (tables, a string object per value, a second serialisation) cost more
+ * than hashing and storing it.  The bytes are the same.  -1: out of
+ * memory, or more attributes than FAST_ATTRS (the caller then takes the
+ * json-c path).
+ */
+static int put_fields(struct rbuf *b, const struct jg_attr *attrs, size_t n,
+		      int level)
+{
+	char keys[FAST_ATTRS][72];
+	unsigned char use[FAST_ATTRS];
+	size_t i, j;
+
+	if (n > FAST_ATTRS)
+		return -1;
+	for (i = 0; i < n; i++) {
+		use[i] = 0;
+		if (!attrs[i].key || !attrs[i].value)
+			continue;
+		clean_key(attrs[i].key, keys[i], sizeof(keys[i]));
+		use[i] = level >= RECORD_FULL || !is_content(keys[i]);
+	}
+	for (i = 0; i < n; i++) {
+		size_t same = 0;
+		if (!use[i])
+			continue;
+		for (j = i + 1; j < n; j++)
+			same += use[j] && strcmp(keys[i], keys[j]) == 0;
+		rbuf_put(b, ",", 1);
+		rec_quote(b, keys[i], strlen(keys[i]));
+		rbuf_put(b, same ? ":[" : ":", same ? 2 : 1);
+		if (put_value(b, keys[i], attrs[i].value) < 0)
+			return -1;
+		for (j = i + 1; same && j < n; j++) {
+			if (!use[j] || strcmp(keys[i], keys[j]) != 0)
+				continue;
+			use[j] = 0; /* written here, at the key's first place */
+			rbuf_put(b, ",", 1);
+			if (put_value(b, keys[i], attrs[j].value) < 0)
+				return -1;
+		}
+		if (same)
+			rbuf_put(b, "]", 1);
+	}
+	return b->oom ? -1 : 0;
+}
+
+/* emit() of fields_of(attrs), without the json-c tree when it can. */
+static int emit_attrs(struct rsess *rs, const char *type,
+		      const struct jg_attr *attrs, size_t n)
+{
+	struct rbuf b = {0};
+	struct json_object *f;
+	int rc;
+
+	rec_event_open(&b, &rs->chain, rs->sid, type, wall_ms());
+	if (put_fields(&b, attrs, n, rs->level) == 0)
+		return append_event(rs, type, rec_event_close(&b, &rs->chain));
+	free(rbuf_take(&b));
+	if (!(f = fields_of(attrs, n, rs->level))) {
+		store_failed(rs, "out of memory");
+		return JG_ERROR;
+	}
+	rc = emit(rs, type, f);
+	json_object_put(f);
+	return rc;
 }
 
 /* The last event: how many came before it.  The record is then ended. */
@@ -546,7 +645,6 @@ int core_record(struct jg_session *s, const char *event,
 {
 	const char *why = NULL;
 	struct rsess *rs;
-	struct json_object *f;
 	int rc;
 
 	if (!event || !*event)
@@ -561,10 +659,7 @@ int core_record(struct jg_session *s, const char *event,
 		return JG_OK;
 	if (strcmp(event, "seal") == 0)
 		return JG_ERROR; /* only the core seals */
-	if (!(f = fields_of(attrs, n, rs->level)))
-		return not_recorded("out of memory", s);
-	rc = emit(rs, event, f);
-	json_object_put(f);
+	rc = emit_attrs(rs, event, attrs, n);
 	if (rc != JG_OK)
 		return not_recorded("the store refused the event", s);
 	return JG_OK;

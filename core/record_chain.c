@@ -60,6 +60,11 @@ static void sb_quote(struct rbuf *b, const char *s, size_t n)
 		unsigned char c = u[i];
 		const char *esc = NULL;
 		char hex[8];
+		/* most bytes are printable ASCII: one test for them */
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
 		if (c == '"')
 			esc = "\\\"";
 		else if (c == '\\')
@@ -208,54 +213,116 @@ void rec_chain_init(struct rec_chain *c, const void *key, size_t keylen)
 	c->keylen = keylen;
 }
 
-static void format_ts(int64_t ms, char *out, size_t n)
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ"; the part up to the second is kept per
+ * thread, since events come many per second and gmtime plus snprintf
+ * cost more than the rest of the event's header. */
+static void format_ts(int64_t ms, char out[32])
 {
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
+	static __thread int64_t last_sec = -1;
+	static __thread char last[64];
+	int64_t sec = ms / 1000;
+	int m = (int)(ms % 1000);
 
-	gmtime_r(&sec, &tm);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	if (ms < 0) {
+		sec = 0;
+		m = 0;
+	}
+	if (sec != last_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		snprintf(last, sizeof(last), "%04d-%02d-%02dT%02d:%02d:%02d",
+			 (tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		last_sec = sec;
+	}
+	memcpy(out, last, 19);
+	out[19] = '.';
+	out[20] = (char)('0' + m / 100);
+	out[21] = (char)('0' + m / 10 % 10);
+	out[22] = (char)('0' + m % 10);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
+void rec_quote(struct rbuf *b, const char *s, size_t n)
+{
+	sb_quote(b, s, n);
+}
+
+void rec_event_open(struct rbuf *b, const struct rec_chain *c,
+		    const char *sid, const char *type, int64_t ts_ms)
+{
+	char num[32], ts[32];
+
+	snprintf(num, sizeof(num), "%" PRIu64, c->seq);
+	format_ts(ts_ms, ts);
+	rbuf_put(b, "{\"seq\":", 7);
+	rbuf_str(b, num);
+	rbuf_put(b, ",\"ts\":\"", 7);
+	rbuf_str(b, ts);
+	rbuf_put(b, "\",\"session\":", 12);
+	sb_quote(b, sid, strlen(sid));
+	rbuf_put(b, ",\"type\":", 8);
+	sb_quote(b, type, strlen(type));
+}
+
+/*
+ * The canonical text without hash and mac is b plus "prev" and the
+ * closing brace; the whole event is that text with hash and mac put
+ * before the brace (they are its last members), so the event is
+ * serialised once, not once for the hash and again for the output.
+ */
+char *rec_event_close(struct rbuf *b, struct rec_chain *c)
+{
+	char hash[REC_HASH_HEX + 1], mac[REC_HASH_HEX + 1];
+
+	rbuf_put(b, ",\"prev\":\"", 9);
+	rbuf_put(b, c->prev, REC_HASH_HEX);
+	rbuf_put(b, "\"}", 2);
+	if (b->oom || digest(b->p, c->key, c->keylen, hash,
+			     c->key ? mac : NULL) < 0) {
+		free(rbuf_take(b));
+		return NULL;
+	}
+	b->len--; /* the brace */
+	rbuf_put(b, ",\"hash\":\"", 9);
+	rbuf_put(b, hash, REC_HASH_HEX);
+	if (c->key) {
+		rbuf_put(b, "\",\"mac\":\"", 9);
+		rbuf_put(b, mac, REC_HASH_HEX);
+	}
+	rbuf_put(b, "\"}", 2);
+	char *out = rbuf_take(b);
+	if (out) {
+		memcpy(c->prev, hash, sizeof(c->prev));
+		c->seq++;
+	}
+	return out;
 }
 
 char *rec_chain_event(struct rec_chain *c, const char *sid, const char *type,
 		      int64_t ts_ms, struct json_object *fields)
 {
-	struct json_object *ev = json_object_new_object();
-	char ts[64], hash[REC_HASH_HEX + 1], mac[REC_HASH_HEX + 1];
-	char *text = NULL, *out = NULL;
+	struct rbuf b = {0};
 
-	if (!ev)
-		return NULL;
-	format_ts(ts_ms, ts, sizeof(ts));
-	json_object_object_add(ev, "seq", json_object_new_int64((int64_t)c->seq));
-	json_object_object_add(ev, "ts", json_object_new_string(ts));
-	json_object_object_add(ev, "session", json_object_new_string(sid));
-	json_object_object_add(ev, "type", json_object_new_string(type));
+	rec_event_open(&b, c, sid, type, ts_ms);
 	if (fields) {
 		json_object_object_foreach(fields, k, v)
 		{
-			json_object_object_add(ev, k, json_object_get(v));
+			/* the chain's own members are not fields */
+			if (!strcmp(k, "seq") || !strcmp(k, "ts") ||
+			    !strcmp(k, "session") || !strcmp(k, "type") ||
+			    !strcmp(k, "prev") || !strcmp(k, "hash") ||
+			    !strcmp(k, "mac"))
+				continue;
+			rbuf_put(&b, ",", 1);
+			sb_quote(&b, k, strlen(k));
+			rbuf_put(&b, ":", 1);
+			canon(&b, v, 0);
 		}
 	}
-	json_object_object_add(ev, "prev", json_object_new_string(c->prev));
-	text = rec_canonical(ev, 1);
-	if (!text || digest(text, c->key, c->keylen, hash,
-			    c->key ? mac : NULL) < 0)
-		goto out;
-	json_object_object_add(ev, "hash", json_object_new_string(hash));
-	if (c->key)
-		json_object_object_add(ev, "mac", json_object_new_string(mac));
-	out = rec_canonical(ev, 0);
-	if (out) {
-		memcpy(c->prev, hash, sizeof(c->prev));
-		c->seq++;
-	}
-out:
-	free(text);
-	json_object_put(ev);
-	return out;
+	return rec_event_close(&b, c);
 }
 
 static int broken(struct rec_verify *out, size_t i, const char *why)

@@ -52,6 +52,21 @@ void rec_chain_init(struct rec_chain *c, const void *key, size_t keylen);
 char *rec_chain_event(struct rec_chain *c, const char *sid, const char *type,
 		      int64_t ts_ms, struct json_object *fields);
 
+/*
+ * The same event written piece by piece, without a json-c tree:
+ * rec_event_open() puts seq, ts, session and type into b; the caller
+ * appends each field as ',' + quoted key + ':' + value (canonical, keys
+ * unique and not a member the chain uses); rec_event_close() adds prev,
+ * hash and mac, advances the chain and returns the event (b is consumed;
+ * NULL when out of memory, the chain then unchanged).
+ */
+struct rbuf;
+void rec_event_open(struct rbuf *b, const struct rec_chain *c,
+		    const char *sid, const char *type, int64_t ts_ms);
+char *rec_event_close(struct rbuf *b, struct rec_chain *c);
+/* Append s[0..n) as a canonical JSON string, with its quotes. */
+void rec_quote(struct rbuf *b, const char *s, size_t n);
+
 /* Canonical serialisation (see above) of a JSON value; skip_auth leaves
  * out the top-level "hash" and "mac" members.  malloc'd, NULL on OOM. */
 char *rec_canonical(struct json_object *o, int skip_auth);

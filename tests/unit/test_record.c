@@ -214,6 +214,60 @@ static void test_session_sealed(void **state)
 	assert_true(fake_metric("record_events_total") >= 5);
 }
 
+/* Events written straight from attributes are the canonical bytes a
+ * verifier recomputes, and the same as the json-c path makes (taken for
+ * more than 64 attributes): mixed repeats, reserved and odd keys,
+ * control characters, invalid UTF-8, secrets. */
+static void test_direct_matches_canonical(void **state)
+{
+	char err[128], name[72][8];
+	struct jg_attr big[72];
+	(void)state;
+	struct jg_session *s = fake_session("s-0000000000000009");
+	assert_int_equal(record_session_begin(s, NULL, 0, err, sizeof(err)),
+			 JG_OK);
+	struct jg_attr sa[] = {{"Table", "a"},       {"class", "read"},
+			       {"table", "b\tc\"d\\"}, {"type", "x"},
+			       {"token", "jg_secret"}, {"odd key!", "\x01\xff\xc3("},
+			       {"TABLE", "\xe2\x82\xac"}, {NULL, "skipped"}};
+	size_t n = sizeof(sa) / sizeof(sa[0]);
+	assert_int_equal(core_record(s, "statement", sa, n), JG_OK);
+	/* the same attributes padded past 64: the json-c path */
+	for (size_t i = 0; i < 72; i++) {
+		if (i < n) {
+			big[i] = sa[i];
+		} else {
+			snprintf(name[i], sizeof(name[i]), "p%zu", i);
+			big[i] = (struct jg_attr){name[i], NULL};
+		}
+	}
+	assert_int_equal(core_record(s, "statement", big, 72), JG_OK);
+	record_session_end(s, "done");
+	fake_session_close(s);
+	run_until_closed();
+
+	assert_int_equal(verdict(), REC_SEALED);
+	for (int i = 0; i < nevents; i++) {
+		struct json_object *o = json_tokener_parse(events[i]);
+		char *c = rec_canonical(o, 0);
+		assert_string_equal(c, events[i]);
+		free(c);
+		json_object_put(o);
+	}
+	/* apart from seq, ts, prev, hash and mac the two are the same */
+	const char *f1 = strstr(events[1], "\"type\":");
+	const char *f2 = strstr(events[2], "\"type\":");
+	const char *e1 = strstr(events[1], ",\"prev\":");
+	const char *e2 = strstr(events[2], ",\"prev\":");
+	assert_non_null(f1);
+	assert_non_null(e1);
+	assert_int_equal(e1 - f1, e2 - f2);
+	assert_memory_equal(f1, f2, (size_t)(e1 - f1));
+	assert_non_null(strstr(events[1], "\"table\":[\"a\",\"b\\tc\\\"d\\\\\",\"\xe2\x82\xac\"]"));
+	assert_non_null(strstr(events[1], "\"attr_type\":\"x\""));
+	assert_null(strstr(events[1], "jg_secret"));
+}
+
 static void test_cleanup_seals(void **state)
 {
 	(void)state;
@@ -320,6 +374,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_session_sealed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_direct_matches_canonical,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cleanup_seals, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),

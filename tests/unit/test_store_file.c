@@ -24,6 +24,7 @@
 #include <jitgate/store.h>
 
 #include "record_fake_host.h"
+#include "sf_frame.h"
 
 static const struct jg_plugin *P;
 static const struct jg_store_ops *O;
@@ -298,6 +299,23 @@ static void test_watch(void **state)
 	P->fini(inst);
 }
 
+/* The CPU's CRC-32C and the table agree, on the standard check value
+ * and on every length and alignment around the 8-byte steps. */
+static void test_crc32c(void **state)
+{
+	unsigned char buf[80];
+	(void)state;
+	assert_int_equal(sf_crc32c("123456789", 9), 0xe3069283u);
+	assert_int_equal(sf_crc32c_table("123456789", 9), 0xe3069283u);
+	assert_int_equal(sf_crc32c("", 0), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 37 + 11);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; off + len <= sizeof(buf); len++)
+			assert_int_equal(sf_crc32c(buf + off, len),
+					 sf_crc32c_table(buf + off, len));
+}
+
 static void test_records(void **state)
 {
 	struct res r = {0};
@@ -534,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_documents, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test(test_crc32c),
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup,
 						teardown),

@@ -25,17 +25,66 @@ static void crc_init(void)
 	__atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
 }
 
-uint32_t sf_crc32c(const void *data, size_t len)
+static uint32_t crc_sw(uint32_t c, const unsigned char *p, size_t len)
 {
-	const unsigned char *p = data;
-	uint32_t c = 0xffffffffu;
-
 	/* Idempotent, so a race between two first callers is harmless. */
 	if (!__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE))
 		crc_init();
 	for (size_t i = 0; i < len; i++)
 		c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return c;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* SSE4.2's crc32 instruction computes exactly CRC-32C, 8 bytes a step:
+ * every recorded event is framed with it, and the table loop showed in
+ * profiles of a busy gateway. */
+__attribute__((target("sse4.2"))) static uint32_t
+crc_hw(uint32_t c, const unsigned char *p, size_t len)
+{
+	uint64_t c64 = c;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c64 = __builtin_ia32_crc32di(c64, v);
+	}
+	c = (uint32_t)c64;
+	for (; len; p++, len--)
+		c = __builtin_ia32_crc32qi(c, *p);
+	return c;
+}
+
+static int have_hw(void)
+{
+	static int v = -1; /* idempotent: a race only repeats the test */
+	if (v < 0)
+		v = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	return v;
+}
+#else
+static uint32_t crc_hw(uint32_t c, const unsigned char *p, size_t len)
+{
+	return crc_sw(c, p, len);
+}
+
+static int have_hw(void)
+{
+	return 0;
+}
+#endif
+
+uint32_t sf_crc32c(const void *data, size_t len)
+{
+	uint32_t c = 0xffffffffu;
+
+	c = have_hw() ? crc_hw(c, data, len) : crc_sw(c, data, len);
 	return c ^ 0xffffffffu;
+}
+
+uint32_t sf_crc32c_table(const void *data, size_t len)
+{
+	return crc_sw(0xffffffffu, data, len) ^ 0xffffffffu;
 }
 
 void sf_frame_header(char *hdr, const char *payload, size_t len)

@@ -20,6 +20,8 @@
 #define SF_MAX_PAYLOAD (16u << 20) /* longer frames are refused */
 
 uint32_t sf_crc32c(const void *data, size_t len);
+/* The same by table, whatever the CPU has (tests compare the two). */
+uint32_t sf_crc32c_table(const void *data, size_t len);
 
 /* Write the header for a payload of len bytes into hdr (SF_HDR_LEN+1). */
 void sf_frame_header(char *hdr, const char *payload, size_t len);

@@ -126,11 +126,8 @@ int sf_write_frame(int fd, const char *payload, size_t len)
 {
 	char hdr[SF_HDR_LEN + 1];
 	struct iovec iov[3];
-	off_t old = lseek(fd, 0, SEEK_END);
 	size_t total = SF_HDR_LEN + len + 1, done = 0;
 
-	if (old < 0)
-		return -1;
 	sf_frame_header(hdr, payload, len);
 	iov[0] = (struct iovec){hdr, SF_HDR_LEN};
 	iov[1] = (struct iovec){(void *)payload, len};
@@ -155,7 +152,12 @@ int sf_write_frame(int fd, const char *payload, size_t len)
 			continue;
 		if (w <= 0) {
 			int e = w < 0 ? errno : ENOSPC;
-			if (ftruncate(fd, old) < 0) {
+			/* fd is O_APPEND and only this thread writes it: the
+			 * frame began done bytes before the end (no lseek per
+			 * frame on the good path) */
+			off_t end = lseek(fd, 0, SEEK_END);
+			if (end < (off_t)done ||
+			    ftruncate(fd, end - (off_t)done) < 0) {
 				/* The torn frame stays; start-up cuts it. */
 			}
 			errno = e;
