@@ -440,6 +440,10 @@ static int put_value(struct rbuf *b, const char *key, const char *v)
 	}
 	if (len > MAX_VALUE)
 		len = MAX_VALUE;
+	if (!redact_may_hold_secret(v, len)) {
+		rec_quote(b, v, len);
+		return 0;
+	}
 	if (!(r = redact_text(v, len, NULL)))
 		return -1;
 	rec_quote(b, r, strlen(r));

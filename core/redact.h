@@ -36,4 +36,8 @@ char *redact_text(const char *text, size_t len, size_t *changed);
  * ("password", "credential", "token", "authorization", "secret", ...). */
 int redact_key_is_secret(const char *key);
 
+/* Zero when redact_text() would certainly change nothing in text: then
+ * the caller may use text as it is, without the copy. */
+int redact_may_hold_secret(const char *text, size_t len);
+
 #endif /* JG_REDACT_H */

@@ -111,6 +111,29 @@ static void test_secret_keys(void **state)
 	assert_true(redact_key_is_secret("client_secret"));
 	assert_false(redact_key_is_secret("table"));
 	assert_false(redact_key_is_secret("text"));
+	/* every word, anywhere in the key, any case; and near misses */
+	static const char *const yes[] = {
+		"PASSWORD", "db_passwd", "x-credentials", "id_token",
+		"MY_SECRET", "proxy-authorization", "Cookie", "api_key",
+		"ApiKey", "ssh.private_key", "tokens", "ppassword", NULL};
+	static const char *const no[] = {
+		"pass", "passage", "tok", "secre", "api", "apikee",
+		"privatekey", "author", "", NULL};
+	for (const char *const *k = yes; *k; k++)
+		assert_true(redact_key_is_secret(*k));
+	for (const char *const *k = no; *k; k++)
+		assert_false(redact_key_is_secret(*k));
+	/* longer than the lower-case buffer: the same answers */
+	char longkey[300];
+	memset(longkey, 'x', sizeof(longkey));
+	memcpy(longkey + 250, "Token", 5);
+	longkey[299] = '\0';
+	assert_true(redact_key_is_secret(longkey));
+	longkey[250] = 'x';
+	assert_false(redact_key_is_secret(longkey));
+	/* nothing to find: the text may be used as it is */
+	assert_false(redact_may_hold_secret("select abalance from t", 22));
+	assert_true(redact_may_hold_secret("ALTER ROLE x PASSWORD 'y'", 25));
 }
 
 static void test_binary_input(void **state)

@@ -179,9 +179,11 @@ static struct sf_rec *rec_open(struct sf_records *r, const char *sid,
 	return rec;
 }
 
-struct sf_rec *sf_records_append(struct sf_records *r, const char *sid,
-				 const char *event, uint64_t batch, char *err,
-				 size_t errlen)
+struct sf_rec *sf_records_append_group(struct sf_records *r, const char *sid,
+					const char *const *events,
+					const size_t *lens, size_t n,
+					uint64_t batch, char *err,
+					size_t errlen)
 {
 	struct sf_rec *rec = rec_open(r, sid, err, errlen);
 
@@ -195,11 +197,13 @@ struct sf_rec *sf_records_append(struct sf_records *r, const char *sid,
 			 rec->failed);
 		return NULL;
 	}
-	if (strchr(event, '\n')) {
-		snprintf(err, errlen, "event holds a raw newline");
-		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (memchr(events[i], '\n', lens[i])) {
+			snprintf(err, errlen, "event holds a raw newline");
+			return NULL;
+		}
 	}
-	if (sf_write_frame(rec->fd, event, strlen(event)) < 0) {
+	if (sf_write_frames(rec->fd, events, lens, n) < 0) {
 		snprintf(err, errlen, "cannot write record %s: %s", sid,
 			 strerror(errno));
 		rec->failed = strdup(strerror(errno));
@@ -207,6 +211,15 @@ struct sf_rec *sf_records_append(struct sf_records *r, const char *sid,
 	}
 	rec->dirty = 1;
 	return rec;
+}
+
+struct sf_rec *sf_records_append(struct sf_records *r, const char *sid,
+				 const char *event, uint64_t batch, char *err,
+				 size_t errlen)
+{
+	size_t len = strlen(event);
+	return sf_records_append_group(r, sid, &event, &len, 1, batch, err,
+				       errlen);
 }
 
 int sf_records_sync(struct sf_records *r, int need_only)

@@ -41,6 +41,15 @@ void sf_records_recover(struct sf_records *r,
 				     int torn),
 			void *ud);
 
+/* Append n events (at most SF_MAX_GROUP) with one write: all of them or,
+ * with err set and NULL returned, none.  Returns the record (for a later
+ * fsync). */
+struct sf_rec *sf_records_append_group(struct sf_records *r, const char *sid,
+					const char *const *events,
+					const size_t *lens, size_t n,
+					uint64_t batch, char *err,
+					size_t errlen);
+
 /* Append one event.  Returns the record (for a later fsync) or NULL with
  * err set. */
 struct sf_rec *sf_records_append(struct sf_records *r, const char *sid,

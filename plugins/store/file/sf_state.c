@@ -122,39 +122,33 @@ static int load_frame(void *ud, const char *payload, size_t len, size_t i)
 	return l->failed;
 }
 
-int sf_write_frame(int fd, const char *payload, size_t len)
+int sf_write_frames(int fd, const char *const *payload, const size_t *len,
+		    size_t n)
 {
-	char hdr[SF_HDR_LEN + 1];
-	struct iovec iov[3];
-	size_t total = SF_HDR_LEN + len + 1, done = 0;
+	char hdr[SF_MAX_GROUP][SF_HDR_LEN + 1];
+	struct iovec iov[3 * SF_MAX_GROUP];
+	size_t total = 0, done = 0, nv = 3 * n, first = 0;
 
-	sf_frame_header(hdr, payload, len);
-	iov[0] = (struct iovec){hdr, SF_HDR_LEN};
-	iov[1] = (struct iovec){(void *)payload, len};
-	iov[2] = (struct iovec){"\n", 1};
+	if (n > SF_MAX_GROUP) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sf_frame_header(hdr[i], payload[i], len[i]);
+		iov[3 * i] = (struct iovec){hdr[i], SF_HDR_LEN};
+		iov[3 * i + 1] = (struct iovec){(void *)payload[i], len[i]};
+		iov[3 * i + 2] = (struct iovec){"\n", 1};
+		total += SF_HDR_LEN + len[i] + 1;
+	}
 	while (done < total) {
-		/* Rebuild the vector past what was written already. */
-		struct iovec v[3];
-		int nv = 0;
-		size_t skip = done;
-		for (int i = 0; i < 3; i++) {
-			if (skip >= iov[i].iov_len) {
-				skip -= iov[i].iov_len;
-				continue;
-			}
-			v[nv].iov_base = (char *)iov[i].iov_base + skip;
-			v[nv].iov_len = iov[i].iov_len - skip;
-			skip = 0;
-			nv++;
-		}
-		ssize_t w = writev(fd, v, nv);
+		ssize_t w = writev(fd, iov + first, (int)(nv - first));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			int e = w < 0 ? errno : ENOSPC;
 			/* fd is O_APPEND and only this thread writes it: the
-			 * frame began done bytes before the end (no lseek per
-			 * frame on the good path) */
+			 * frames began done bytes before the end (no lseek
+			 * per write on the good path) */
 			off_t end = lseek(fd, 0, SEEK_END);
 			if (end < (off_t)done ||
 			    ftruncate(fd, end - (off_t)done) < 0) {
@@ -164,8 +158,24 @@ int sf_write_frame(int fd, const char *payload, size_t len)
 			return -1;
 		}
 		done += (size_t)w;
+		/* skip what was written, partly written vectors included */
+		for (size_t k = (size_t)w; first < nv && k;) {
+			if (k >= iov[first].iov_len) {
+				k -= iov[first].iov_len;
+				first++;
+			} else {
+				iov[first].iov_base = (char *)iov[first].iov_base + k;
+				iov[first].iov_len -= k;
+				k = 0;
+			}
+		}
 	}
 	return 0;
+}
+
+int sf_write_frame(int fd, const char *payload, size_t len)
+{
+	return sf_write_frames(fd, &payload, &len, 1);
 }
 
 int sf_sync_dir(const char *dir)

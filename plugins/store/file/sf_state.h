@@ -67,6 +67,12 @@ int sf_coll_sync(struct sf_coll *c);
  * half frame stays behind.  -1 with errno. */
 int sf_write_frame(int fd, const char *payload, size_t len);
 
+/* Write n (at most SF_MAX_GROUP) frames with one writev: all of them, or
+ * none (cut back as above).  -1 with errno. */
+#define SF_MAX_GROUP 128
+int sf_write_frames(int fd, const char *const *payload, const size_t *len,
+		    size_t n);
+
 /* fsync a directory (after creating or renaming a file in it). */
 int sf_sync_dir(const char *dir);
 

@@ -68,6 +68,7 @@ struct sf_op {
 	int coll;   /* index into coll_names */
 	uint64_t version;
 	int durable;
+	int done; /* run already, as part of a group of appends */
 	struct sf_rec *rec;
 	/* result */
 	int status;
@@ -264,6 +265,43 @@ static void run_op(struct sf_store *st, struct sf_op *op)
 }
 
 /*
+ * Run op (an append) with the appends to the same record that follow it
+ * in the batch, up to the next other operation on that record, as one
+ * write: a busy session's events of a batch cost one system call, not
+ * one each.  Order within the record is kept; only appends of other
+ * records are overtaken, which nothing orders against.
+ */
+static void run_appends(struct sf_store *st, struct sf_op *op)
+{
+	struct sf_op *g[SF_MAX_GROUP];
+	const char *ev[SF_MAX_GROUP];
+	size_t len[SF_MAX_GROUP], n = 0;
+	struct sf_rec *rec;
+	char err[256];
+
+	for (struct sf_op *o = op; o && n < SF_MAX_GROUP; o = o->next) {
+		if (o->done || strcmp(o->sid, op->sid) != 0)
+			continue;
+		if (o->kind != OP_APPEND)
+			break;
+		g[n] = o;
+		ev[n] = o->data;
+		len[n++] = strlen(o->data);
+	}
+	rec = sf_records_append_group(&st->recs, op->sid, ev, len, n,
+				      st->batch, err, sizeof(err));
+	for (size_t i = 0; i < n; i++) {
+		g[i]->done = 1;
+		g[i]->status = rec ? JG_OK : JG_ERROR;
+		g[i]->rec = rec;
+		if (!rec)
+			snprintf(g[i]->err, sizeof(g[i]->err), "%s", err);
+		else if (g[i]->durable)
+			rec->need_sync = 1;
+	}
+}
+
+/*
  * A record closed in the batch that appended to it: the close synced
  * and freed it, so the appends before it must not look at it in
  * settle(); when that sync failed, their durable events failed too.
@@ -368,6 +406,12 @@ static void *io_thread(void *arg)
 
 		st->batch++;
 		for (struct sf_op *op = batch; op; op = op->next) {
+			if (op->done)
+				continue;
+			if (op->kind == OP_APPEND && !st->broken[0]) {
+				run_appends(st, op);
+				continue;
+			}
 			run_op(st, op);
 			if (op->kind == OP_CLOSE)
 				closed_in_batch(batch, op);
