@@ -253,12 +253,16 @@ void rec_quote(struct rbuf *b, const char *s, size_t n)
 void rec_event_open(struct rbuf *b, const struct rec_chain *c,
 		    const char *sid, const char *type, int64_t ts_ms)
 {
-	char num[32], ts[32];
+	char num[24], *d = num + sizeof(num), ts[32];
+	uint64_t v = c->seq;
 
-	snprintf(num, sizeof(num), "%" PRIu64, c->seq);
+	do { /* decimal, as canon() prints an integer */
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
 	format_ts(ts_ms, ts);
 	rbuf_put(b, "{\"seq\":", 7);
-	rbuf_str(b, num);
+	rbuf_put(b, d, (size_t)(num + sizeof(num) - d));
 	rbuf_put(b, ",\"ts\":\"", 7);
 	rbuf_str(b, ts);
 	rbuf_put(b, "\",\"session\":", 12);
