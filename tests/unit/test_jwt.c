@@ -454,6 +454,16 @@ static void test_malformed(void **state)
 	expect_str(tk_mint_raw(NULL, 0, "{\"alg\":\"ES256\",\"x\":\"\xff\"}",
 			       good(), "AA"),
 		   JG_ERROR, "header");
+	/* The payload's UTF-8 is checked as well; real UTF-8 passes. */
+	expect_str(tk_mint(&ec256, JWT_ALG_ES256,
+			   claims(300, -10, -10, "\"name\":\"J\xc3\xbcrgen\"")),
+		   JG_OK, NULL);
+	expect_str(tk_mint(&ec256, JWT_ALG_ES256,
+			   claims(300, -10, -10, "\"name\":\"J\xfcrgen\"")),
+		   JG_ERROR, "payload");
+	expect_str(tk_mint(&ec256, JWT_ALG_ES256,
+			   claims(300, -10, -10, "\"name\":\"\xc3\"")),
+		   JG_ERROR, "payload");
 	expect_str(tk_mint_raw(&ec256, JWT_ALG_ES256,
 			       "{\"alg\":\"ES256\",\"kid\":\"ec1\"}", "\"str\"",
 			       NULL),
@@ -469,6 +479,10 @@ static void test_malformed(void **state)
 			       "\"crit\":[\"b64\"],\"b64\":false}",
 			       good(), NULL),
 		   JG_ERROR, "crit");
+	expect_str(tk_mint_raw(&ec256, JWT_ALG_ES256,
+			       "{\"alg\":\"ES256\",\"kid\":5}", good(), NULL),
+		   JG_ERROR, "kid");
+	/* Again: a refused header is never reused as a checked one. */
 	expect_str(tk_mint_raw(&ec256, JWT_ALG_ES256,
 			       "{\"alg\":\"ES256\",\"kid\":5}", good(), NULL),
 		   JG_ERROR, "kid");
