@@ -5,6 +5,7 @@
  * "none", HMAC only with a configured secret), the key must fit the
  * algorithm, and no reason text ever quotes the token.
  */
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -75,6 +76,21 @@ int jwt_alg_kty(int alg)
 	}
 }
 
+/*
+ * The C locale, to parse under.  json-c switches LC_NUMERIC to "C" around
+ * every parse, starting from a copy of the thread's locale: from the
+ * global one that is a malloc and the global locale lock per parse, from
+ * this one glibc skips both.  Made once, never freed (glibc returns a
+ * static object).
+ */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
 /* Non-zero if any of the n bytes at p has its top bit set. */
 static int has_non_ascii(const char *p, size_t n)
 {
@@ -101,12 +117,16 @@ static struct json_object *parse_all(struct json_tokener *tk, const char *buf,
 {
 	if (len == 0 || len > JWK_SET_MAX_BYTES || memchr(buf, 0, len))
 		return NULL;
+	pthread_once(&c_locale_once, c_locale_init);
 	json_tokener_reset(tk);
 	json_tokener_set_flags(tk, JSON_TOKENER_STRICT |
 					   (has_non_ascii(buf, len)
 						    ? JSON_TOKENER_VALIDATE_UTF8
 						    : 0));
+	locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
 	struct json_object *o = json_tokener_parse_ex(tk, buf, (int)len);
+	if (old)
+		uselocale(old);
 	size_t end = json_tokener_get_parse_end(tk);
 	int ok = o && json_tokener_get_error(tk) == json_tokener_success;
 	for (; ok && end < len; end++)
