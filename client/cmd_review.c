@@ -20,7 +20,9 @@ static void review_usage(FILE *f)
 		   "deny)\n" CLI_COMMON_HELP
 		   "\nexit status: 0 done, 5 not allowed (your own review, "
 		   "not an approver),\n"
-		   "  6 no such review, 1 already decided or expired.\n");
+		   "  6 no such review, 1 already decided, expired or "
+		   "withdrawn (its\n"
+		   "  requester canceled the held statement).\n");
 }
 
 static void print_review_line(struct json_object *r)

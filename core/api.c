@@ -173,6 +173,7 @@ static void decided(void *ud, int rc, int status, const char *code,
 		api_error(req,
 			  !strcmp(code, REVIEW_E_NOTFOUND) ? 404
 			  : !strcmp(code, REVIEW_E_DECIDED) ||
+				  !strcmp(code, REVIEW_E_WITHDRAWN) ||
 				  !strcmp(code, "reason_required")
 				  ? 409
 			  : !strcmp(code, "store_unavailable") ? 503

@@ -211,4 +211,6 @@ const struct jg_host core_host = {
 	.stream_counts = host_stream_counts,
 
 	.checking = host_checking,
+
+	.review_withdraw = core_review_withdraw,
 };

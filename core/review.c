@@ -68,9 +68,10 @@ void review_unlock(void)
 const char *review_status_name(int status)
 {
 	static const char *const names[] = {"pending", "approved", "denied",
-					    "expired", "used"};
+					    "expired", "used",	  "withdrawn"};
 
-	return status >= 0 && status <= 4 ? names[status] : "unknown";
+	return status >= 0 && status <= REVIEW_WITHDRAWN ? names[status]
+							 : "unknown";
 }
 
 /* Length-prefixed fields so ("ab","c") and ("a","bc") hash apart. */
@@ -396,6 +397,19 @@ static void notify(const char *id, const char *event, int status)
 	review_fire(id, event, status, 0);
 }
 
+/* Caller holds lock.  NULL with code and err when there is no such id. */
+static struct review *find_or_say(const char *id, const char **code,
+				  char *err, size_t errlen)
+{
+	struct review *r = review_find(id);
+
+	if (!r) {
+		*code = REVIEW_E_NOTFOUND;
+		snprintf(err, errlen, "no review %s", id);
+	}
+	return r;
+}
+
 int review_decide_on(struct review *r, const struct jg_identity *approver,
 		     int is_approver, int approve, const char *reason,
 		     const char **event, const char **code, char *err,
@@ -404,6 +418,17 @@ int review_decide_on(struct review *r, const struct jg_identity *approver,
 	const char *id = r->id;
 
 	*event = NULL;
+	if (r->status == REVIEW_WITHDRAWN) {
+		/* its own code: nobody waits for the action any more, which
+		 * is not the same as someone having decided it */
+		*code = REVIEW_E_WITHDRAWN;
+		snprintf(err, errlen,
+			 "review %s was withdrawn by its requester (%s): "
+			 "the action will not run, there is nothing left to "
+			 "decide",
+			 id, r->reason && *r->reason ? r->reason : "withdrawn");
+		return JG_ERROR;
+	}
 	if (r->status != REVIEW_PENDING) {
 		*code = REVIEW_E_DECIDED;
 		snprintf(err, errlen, "review %s is %s", id,
@@ -484,13 +509,10 @@ int review_decide(const char *id, const struct jg_identity *approver,
 	int rc = JG_ERROR, expired = 0;
 
 	pthread_mutex_lock(&lock);
-	r = review_find(id);
+	r = find_or_say(id, code, err, errlen);
 	*status = -1;
-	if (!r) {
-		*code = REVIEW_E_NOTFOUND;
-		snprintf(err, errlen, "no review %s", id);
+	if (!r)
 		goto out;
-	}
 	expire_locked(r, now_ms());
 	expired = r->status == REVIEW_EXPIRED && !r->decided_by;
 	rc = review_decide_on(r, approver, is_approver, approve, reason,
@@ -538,16 +560,69 @@ int review_consume(const char *id, const char *subject,
 	int rc = JG_ERROR;
 
 	pthread_mutex_lock(&lock);
-	r = review_find(id);
-	if (!r) {
-		*code = REVIEW_E_NOTFOUND;
-		snprintf(err, errlen, "no review %s", id);
-	} else {
+	r = find_or_say(id, code, err, errlen);
+	if (r)
 		rc = review_consume_on(r, subject, bind, code, err, errlen);
-	}
 	pthread_mutex_unlock(&lock);
 	if (rc == JG_OK)
 		notify(id, "review.used", REVIEW_USED);
+	return rc;
+}
+
+int review_withdraw_on(struct review *r, const char *session_id,
+		       const char *reason, const char **code, char *err,
+		       size_t errlen)
+{
+	char *why;
+
+	if (r->kind != REVIEW_ACTION || !r->session_id || !session_id ||
+	    strcmp(r->session_id, session_id) != 0) {
+		*code = REVIEW_E_NOT_REQUESTER;
+		snprintf(err, errlen, "review %s is not held by session %s",
+			 r->id, session_id ? session_id : "(none)");
+		return JG_ERROR;
+	}
+	/* An approval not yet used is withdrawn too: nobody will use it. */
+	if (r->status != REVIEW_PENDING && r->status != REVIEW_APPROVED) {
+		*code = REVIEW_E_DECIDED;
+		snprintf(err, errlen, "review %s is %s", r->id,
+			 review_status_name(r->status));
+		return JG_ERROR;
+	}
+	why = strdup(reason && *reason ? reason : "withdrawn by the requester");
+	if (!why) {
+		*code = "internal";
+		snprintf(err, errlen, "out of memory");
+		return JG_ERROR;
+	}
+	free(r->reason);
+	r->reason = why;
+	if (!r->decided_by)
+		r->decided_by = strdup(r->requester->subject);
+	r->status = REVIEW_WITHDRAWN;
+	r->decided_at = now_ms();
+	return JG_OK;
+}
+
+int review_withdraw(const char *id, const char *session_id,
+		    const char *reason, int *status, const char **code,
+		    char *err, size_t errlen)
+{
+	struct review *r;
+	int rc = JG_ERROR;
+
+	*status = -1;
+	pthread_mutex_lock(&lock);
+	r = find_or_say(id, code, err, errlen);
+	if (r) {
+		expire_locked(r, now_ms());
+		rc = review_withdraw_on(r, session_id, reason, code, err,
+					errlen);
+		*status = r->status;
+	}
+	pthread_mutex_unlock(&lock);
+	if (rc == JG_OK)
+		notify(id, "review.withdrawn", REVIEW_WITHDRAWN);
 	return rc;
 }
 

@@ -34,7 +34,8 @@ enum review_status {
 	REVIEW_APPROVED = 1,
 	REVIEW_DENIED = 2,
 	REVIEW_EXPIRED = 3,
-	REVIEW_USED = 4 /* approved, and the approval was used */
+	REVIEW_USED = 4, /* approved, and the approval was used */
+	REVIEW_WITHDRAWN = 5 /* the held action's requester gave it up */
 };
 
 /* Stable error codes for the admin API. */
@@ -45,6 +46,7 @@ enum review_status {
 #define REVIEW_E_DECIDED "review_not_pending"
 #define REVIEW_E_MISMATCH "review_other_action"
 #define REVIEW_E_NOT_REQUESTER "not_the_requester"
+#define REVIEW_E_WITHDRAWN "review_withdrawn"
 
 struct review_request {
 	enum review_kind kind;
@@ -89,6 +91,17 @@ int review_consume(const char *id, const char *subject,
 		   const unsigned char bind[32], const char **code, char *err,
 		   size_t errlen);
 
+/*
+ * The session that holds action review id gave it up (its client
+ * canceled the statement or went away): a pending or approved, unused
+ * review becomes REVIEW_WITHDRAWN, a terminal state that refuses later
+ * approvals and denials with REVIEW_E_WITHDRAWN.  session_id must be the
+ * review's session.  JG_OK, or JG_ERROR with code and err.
+ */
+int review_withdraw(const char *id, const char *session_id,
+		    const char *reason, int *status, const char **code,
+		    char *err, size_t errlen);
+
 /* Expire pending reviews past their time; returns how many. */
 size_t review_expire(void);
 
@@ -104,7 +117,8 @@ void review_progress(const char *id, char *buf, size_t len);
 /*
  * Told about every step: event is "review.created", "review.approved",
  * "review.approval" (one more approval, not yet enough),
- * "review.denied", "review.expired", "review.used"; json is the review
+ * "review.denied", "review.expired", "review.used", "review.withdrawn";
+ * json is the review
  * as review_json() shows it.  Called without the table lock held, on
  * whatever thread made the step.
  */
@@ -137,6 +151,9 @@ void review_decide_async(struct jg_loop *l, const char *id,
 void review_consume_async(struct jg_loop *l, const char *id,
 			  const char *subject, const unsigned char bind[32],
 			  review_done_cb cb, void *ud);
+void review_withdraw_async(struct jg_loop *l, const char *id,
+			   const char *session_id, const char *reason,
+			   review_done_cb cb, void *ud);
 /* Expire due reviews (main loop, each tick): in the store if there is
  * one, else review_expire(). */
 void review_expire_tick(void);

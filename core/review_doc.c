@@ -106,7 +106,7 @@ static int unhex32(const char *s, unsigned char *out)
 
 static int status_of(const char *name)
 {
-	for (int st = REVIEW_PENDING; st <= REVIEW_USED; st++)
+	for (int st = REVIEW_PENDING; st <= REVIEW_WITHDRAWN; st++)
 		if (name && strcmp(name, review_status_name(st)) == 0)
 			return st;
 	return -1;

@@ -6,11 +6,17 @@
  * A waiter is on the list until its outcome is posted or its session
  * ends.  Both the delivery and the session's cleanup run on the session's
  * thread, so they never race; the list itself is shared (mutex).
+ *
+ * A review nobody waits for must not stay pending (an approver would
+ * approve a statement that will never run): the plugin withdraws it when
+ * its client cancels or goes away (core_review_withdraw), and a session
+ * that ends still holding one withdraws it in its cleanup.
  */
 #include "config.h" /* autoconf */
 #include "auth.h"
 #include "log.h"
 #include "policy.h"
+#include "redact.h"
 #include "review.h"
 #include "services.h"
 #include "session.h"
@@ -24,8 +30,10 @@
 #include <json-c/json.h>
 
 struct hold {
-	struct hold *next;
+	struct hold *next;     /* waiting for an outcome (holds) */
+	struct hold *all_next; /* every hold of a live session (all_holds) */
 	struct jg_session *s;
+	char sid[24];          /* the session's id, for its cleanup */
 	struct jg_loop *loop;
 	jg_review_cb cb;
 	void *ud;
@@ -35,11 +43,23 @@ struct hold {
 	int outcome;
 	int posted; /* delivery queued on the session's loop */
 	int dead;   /* the session ended first */
+	int withdrawn; /* given up: its outcome reaches nobody */
 	char detail[256];
 };
 
+/* A review being stored: a withdrawal that comes first waits for it. */
+struct creating {
+	struct creating *next;
+	char id[REVIEW_ID_LEN];
+	struct jg_loop *loop;
+	int withdraw;
+	char sid[24];
+	char reason[200];
+};
+
 static pthread_mutex_t holds_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct hold *holds;
+static struct hold *holds, *all_holds;
+static struct creating *creatings;
 
 static void unlink_hold(struct hold *h)
 {
@@ -72,17 +92,21 @@ static void finish(struct hold *h, int outcome)
 	h->cb(h->ud, outcome, h->id, h->detail);
 }
 
-/* Is the session gone?  Then h is ours to free. */
+/* Is the session gone?  Then h is ours to free.  Withdrawn: the
+ * outcome reaches nobody, and the session's cleanup frees h. */
 static int gone(struct hold *h)
 {
-	int dead;
+	int dead, withdrawn;
 
 	pthread_mutex_lock(&holds_lock);
 	dead = h->dead;
+	withdrawn = h->withdrawn;
+	if (!dead && withdrawn)
+		h->dead = 1;
 	pthread_mutex_unlock(&holds_lock);
 	if (dead)
 		free(h);
-	return dead;
+	return dead || withdrawn;
 }
 
 /* Session's thread: the approval was used (or not) in the store. */
@@ -122,13 +146,60 @@ static void deliver(void *ud)
 	finish(h, h->outcome);
 }
 
+static void withdraw_done(void *ud, int rc, int status, const char *code,
+			  const char *err)
+{
+	char *id = ud;
+
+	(void)status;
+	if (rc != JG_OK)
+		log_msg(JG_LOG_WARN, "JG4103", NULL, NULL,
+			"review %s not withdrawn: %s (%s)", id,
+			err ? err : "failed", code ? code : "error");
+	free(id);
+}
+
+/* Make review id withdrawn, or have it made so once it is stored. */
+static void withdraw_start(struct jg_loop *l, const char *id, const char *sid,
+			   const char *reason)
+{
+	struct creating *c;
+	char *copy;
+
+	pthread_mutex_lock(&holds_lock);
+	for (c = creatings; c; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			break;
+	if (c) {
+		c->withdraw = 1;
+		snprintf(c->reason, sizeof(c->reason), "%s", reason);
+	}
+	pthread_mutex_unlock(&holds_lock);
+	if (c)
+		return; /* hold_created withdraws it */
+	copy = strdup(id);
+	if (!copy)
+		return;
+	review_withdraw_async(l, id, sid, reason, withdraw_done, copy);
+}
+
+static void unlink_all(struct hold *h)
+{
+	for (struct hold **p = &all_holds; *p; p = &(*p)->all_next)
+		if (*p == h) {
+			*p = h->all_next;
+			return;
+		}
+}
+
 /* Session's thread, at session end. */
 static void hold_cleanup(void *ud)
 {
 	struct hold *h = ud;
-	int freeit = 0;
+	int freeit = 0, waiting = 0;
 
 	pthread_mutex_lock(&holds_lock);
+	unlink_all(h);
 	if (h->posted) {
 		if (h->dead)
 			freeit = 1; /* delivered already */
@@ -136,11 +207,63 @@ static void hold_cleanup(void *ud)
 			h->dead = 1; /* deliver() will free */
 	} else {
 		unlink_hold(h);
+		waiting = h->id[0] != 0;
 		freeit = 1;
 	}
 	pthread_mutex_unlock(&holds_lock);
+	/* The plugin did not withdraw it (an older plugin, or it ended
+	 * the session itself): nobody waits for this review any more.
+	 * The session's record is sealed by now; the review's own record
+	 * in the store says what happened. */
+	if (waiting) {
+		log_msg(JG_LOG_INFO, "JG4104", NULL, h->sid,
+			"review %s withdrawn: the session ended while its "
+			"action was held",
+			h->id);
+		withdraw_start(h->loop, h->id, h->sid,
+			       "the session ended while the action was held");
+	}
 	if (freeit)
 		free(h);
+}
+
+int core_review_withdraw(struct jg_session *s, const char *review_id,
+			 const char *reason)
+{
+	struct hold *h;
+	char id[REVIEW_ID_LEN];
+
+	if (!s || !review_id)
+		return JG_ERROR;
+	if (!reason || !*reason)
+		reason = "withdrawn by the requester";
+	pthread_mutex_lock(&holds_lock);
+	for (h = all_holds; h; h = h->all_next)
+		if (h->s == s && !h->withdrawn && !(h->posted && h->dead) &&
+		    h->id[0] && strcmp(h->id, review_id) == 0)
+			break;
+	if (h) {
+		h->withdrawn = 1;
+		if (!h->posted) {
+			unlink_hold(h);
+			h->posted = 1;
+			h->dead = 1; /* the session's cleanup frees */
+		}
+		/* else deliver() or consumed() stays silent */
+		memcpy(id, h->id, REVIEW_ID_LEN);
+	}
+	pthread_mutex_unlock(&holds_lock);
+	if (!h)
+		return JG_DECLINED;
+	{
+		struct jg_attr at[2] = {{"review", id}, {"reason", reason}};
+
+		core_record(s, "review.withdrawn", at, 2);
+	}
+	log_msg(JG_LOG_INFO, "JG4105", NULL, s->id, "review %s withdrawn: %s",
+		id, reason);
+	withdraw_start(s->loop, id, s->id, reason);
+	return JG_OK;
 }
 
 /* Hand outcome to every session waiting on review id (any thread). */
@@ -190,13 +313,23 @@ static void create_failed(const char *id, const char *why)
 static void hold_created(void *ud, int rc, int status, const char *code,
 			 const char *err)
 {
-	char *id = ud;
+	struct creating *c = ud;
 
 	(void)status;
 	(void)code;
+	pthread_mutex_lock(&holds_lock);
+	for (struct creating **p = &creatings; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	pthread_mutex_unlock(&holds_lock);
 	if (rc != JG_OK)
-		create_failed(id, err ? err : "the review could not be stored");
-	free(id);
+		create_failed(c->id,
+			      err ? err : "the review could not be stored");
+	else if (c->withdraw)
+		withdraw_start(c->loop, c->id, c->sid, c->reason);
+	free(c);
 }
 
 struct note {
@@ -232,6 +365,10 @@ static void on_review(void *ud, const char *id, const char *event,
 	(void)ud;
 	log_msg(JG_LOG_INFO, "JG4101", NULL, NULL, "%s %s", event, id);
 	post_outcome(id, status, j);
+	/* A withdrawal needs no approver any more; notifiers announce
+	 * reviews that want someone, and their outcomes. */
+	if (strcmp(event, "review.withdrawn") == 0)
+		return;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return;
@@ -251,6 +388,26 @@ void review_hold_start(void)
 	review_set_remote_hook(on_remote_review, NULL);
 }
 
+/* A string for approvers to read: secrets redacted as in records (a
+ * password in ALTER ROLE, a token passed as a parameter), a secret-named
+ * attribute replaced whole.  The binding hash covers the exact action. */
+static struct json_object *redacted(const char *key, const char *v)
+{
+	struct json_object *o;
+	char *r;
+
+	if (!v)
+		v = "";
+	if (key && redact_key_is_secret(key))
+		return json_object_new_string(REDACT_MARK);
+	r = redact_text(v, strlen(v), NULL);
+	if (!r)
+		return json_object_new_string(REDACT_MARK);
+	o = json_object_new_string(r);
+	free(r);
+	return o;
+}
+
 static struct json_object *action_json(const struct jg_action *a)
 {
 	struct json_object *o = json_object_new_object(),
@@ -259,18 +416,15 @@ static struct json_object *action_json(const struct jg_action *a)
 	json_object_object_add(o, "type",
 			       json_object_new_string(a->type ? a->type : ""));
 	if (a->text)
-		json_object_object_add(o, "text",
-				       json_object_new_string(a->text));
+		json_object_object_add(o, "text", redacted(NULL, a->text));
 	for (size_t i = 0; i < a->nattrs; i++) {
 		struct json_object *kv = json_object_new_array();
 
 		json_object_array_add(kv, json_object_new_string(
 						  a->attrs[i].key ? a->attrs[i].key
 								  : ""));
-		json_object_array_add(kv, json_object_new_string(
-						  a->attrs[i].value
-							  ? a->attrs[i].value
-							  : ""));
+		json_object_array_add(kv, redacted(a->attrs[i].key,
+						   a->attrs[i].value));
 		json_object_array_add(at, kv);
 	}
 	json_object_object_add(o, "attrs", at);
@@ -286,7 +440,8 @@ int core_review_hold(struct jg_session *s, const struct jg_action *a,
 	struct review_request rq = {0};
 	unsigned char bind[32];
 	struct hold *h;
-	char id[REVIEW_ID_LEN], *copy, *pending;
+	struct creating *pending;
+	char id[REVIEW_ID_LEN], *copy, *summary;
 	int rc;
 
 	if (!st || !st->acc || !a || !d || !cb)
@@ -299,7 +454,9 @@ int core_review_hold(struct jg_session *s, const struct jg_action *a,
 	rq.requester = st->id;
 	rq.connection = s->conn_name;
 	rq.rule = d->rule;
-	rq.summary = a->text ? a->text : a->type;
+	summary = a->text ? redact_text(a->text, strlen(a->text), NULL)
+			  : NULL;
+	rq.summary = summary ? summary : a->text ? REDACT_MARK : a->type;
 	rq.bind = bind;
 	rq.approval = ap;
 	rq.session_id = s->id;
@@ -308,10 +465,12 @@ int core_review_hold(struct jg_session *s, const struct jg_action *a,
 	copy = session_alloc(s, REVIEW_ID_LEN);
 	if (!h || !copy || session_cleanup(s, hold_cleanup, h) != 0) {
 		json_object_put(rq.detail);
+		free(summary);
 		free(h);
 		return JG_ERROR;
 	}
 	h->s = s;
+	snprintf(h->sid, sizeof(h->sid), "%s", s->id);
 	h->loop = s->loop;
 	h->cb = cb;
 	h->ud = ud;
@@ -322,13 +481,16 @@ int core_review_hold(struct jg_session *s, const struct jg_action *a,
 	pthread_mutex_lock(&holds_lock);
 	h->next = holds;
 	holds = h;
+	h->all_next = all_holds;
+	all_holds = h;
 	pthread_mutex_unlock(&holds_lock);
 	/* The id is known at once; the store (if any) confirms later and
 	 * hold_created fails the hold if it cannot. */
-	pending = calloc(1, REVIEW_ID_LEN);
+	pending = calloc(1, sizeof(*pending));
 	rc = pending ? review_create_async(s->loop, &rq, id, hold_created,
 					   pending)
 		     : JG_ERROR;
+	free(summary); /* the review has its own copy */
 	if (!pending)
 		json_object_put(rq.detail);
 	if (rc == JG_ERROR) {
@@ -342,9 +504,14 @@ int core_review_hold(struct jg_session *s, const struct jg_action *a,
 	}
 	pthread_mutex_lock(&holds_lock);
 	memcpy(h->id, id, REVIEW_ID_LEN);
+	if (rc == JG_AGAIN) { /* JG_OK: hold_created ran and freed it */
+		memcpy(pending->id, id, REVIEW_ID_LEN);
+		pending->loop = s->loop;
+		snprintf(pending->sid, sizeof(pending->sid), "%s", s->id);
+		pending->next = creatings;
+		creatings = pending;
+	}
 	pthread_mutex_unlock(&holds_lock);
-	if (rc == JG_AGAIN) /* JG_OK: hold_created ran and freed it */
-		memcpy(pending, id, REVIEW_ID_LEN);
 	memcpy(copy, id, REVIEW_ID_LEN);
 	*review_id = copy;
 	{

@@ -51,6 +51,9 @@ int review_consume_on(struct review *r, const char *subject,
 		      const unsigned char bind[32], const char **code,
 		      char *err, size_t errlen);
 int review_expire_on(struct review *r, int64_t now);
+int review_withdraw_on(struct review *r, const char *session_id,
+		       const char *reason, const char **code, char *err,
+		       size_t errlen);
 
 /* The table. */
 void review_lock(void);

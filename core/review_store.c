@@ -1,9 +1,9 @@
 /*
  * Reviews through the store, so gateways sharing one store behave as
- * one: each step (created, approval, denial, expiry, use) is made on the
- * stored document with a version check (store_modify: another gateway
- * may step at the same moment) and only then installed in this
- * gateway's table and told to the hook.  The main loop watches the
+ * one: each step (created, approval, denial, expiry, use, withdrawal) is
+ * made on the stored document with a version check (store_modify:
+ * another gateway may step at the same moment) and only then installed
+ * in this gateway's table and told to the hook.  The main loop watches the
  * "reviews" collection: a step made elsewhere is read back, installed,
  * and told to the remote hook, which releases an action held here when
  * its review was approved through another gateway.
@@ -26,7 +26,13 @@
 
 #include <json-c/json.h>
 
-enum step_kind { STEP_CREATE, STEP_DECIDE, STEP_CONSUME, STEP_EXPIRE };
+enum step_kind {
+	STEP_CREATE,
+	STEP_DECIDE,
+	STEP_CONSUME,
+	STEP_EXPIRE,
+	STEP_WITHDRAW
+};
 
 struct step {
 	enum step_kind kind;
@@ -36,7 +42,7 @@ struct step {
 	struct jg_identity *approver; /* STEP_DECIDE */
 	int is_approver, approve;
 	char *reason;
-	char subject[256];            /* STEP_CONSUME */
+	char subject[256];            /* STEP_CONSUME; STEP_WITHDRAW: session */
 	unsigned char bind[32];
 	const char *event;
 	const char *code;
@@ -100,6 +106,8 @@ static const char *derived_event(int old_status, size_t old_approvals,
 		return "review.denied";
 	case REVIEW_EXPIRED:
 		return "review.expired";
+	case REVIEW_WITHDRAWN:
+		return "review.withdrawn";
 	default:
 		return "review.used";
 	}
@@ -160,9 +168,10 @@ static void record_step(struct step *st, const struct review *r,
 			{"subject", r->requester->subject},
 			{"connection", r->connection},
 			{"rule", r->rule},
-			{"by", st->kind == STEP_DECIDE ? by
-			       : st->kind == STEP_CONSUME ? st->subject
-							  : ""},
+			{"by", st->kind == STEP_DECIDE	   ? by
+			       : st->kind == STEP_CONSUME  ? st->subject
+			       : st->kind == STEP_WITHDRAW ? r->requester->subject
+							   : ""},
 			{"reason", r->reason ? r->reason : ""},
 			{"summary", r->summary},
 			{"session", r->session_id ? r->session_id : ""},
@@ -293,6 +302,13 @@ static int apply(void *ud, const char *doc, uint64_t version, char **out)
 				       st->err, sizeof(st->err));
 		if (rc == JG_OK)
 			st->event = "review.used";
+		break;
+	case STEP_WITHDRAW:
+		review_expire_on(r, review_now());
+		rc = review_withdraw_on(r, st->subject, st->reason, &st->code,
+					st->err, sizeof(st->err));
+		if (rc == JG_OK)
+			st->event = "review.withdrawn";
 		break;
 	default:
 		if (review_expire_on(r, review_now())) {
@@ -426,6 +442,41 @@ void review_consume_async(struct jg_loop *l, const char *id,
 		return;
 	snprintf(st->subject, sizeof(st->subject), "%s", subject ? subject : "");
 	memcpy(st->bind, bind, 32);
+	run_step(st);
+}
+
+void review_withdraw_async(struct jg_loop *l, const char *id,
+			   const char *session_id, const char *reason,
+			   review_done_cb cb, void *ud)
+{
+	struct step *st;
+
+	if (!store_configured()) {
+		const char *code = NULL;
+		char err[256];
+		int status, rc = review_withdraw(id, session_id, reason,
+						 &status, &code, err,
+						 sizeof(err));
+
+		if (cb)
+			cb(ud, rc, status, code, rc == JG_OK ? NULL : err);
+		return;
+	}
+	if (!id || strlen(id) != REVIEW_ID_LEN - 1) {
+		if (cb)
+			cb(ud, JG_ERROR, -1, REVIEW_E_NOTFOUND,
+			   "no such review");
+		return;
+	}
+	if (!(st = new_step(STEP_WITHDRAW, l, id, cb, ud)))
+		return;
+	snprintf(st->subject, sizeof(st->subject), "%s",
+		 session_id ? session_id : "");
+	st->reason = reason ? strdup(reason) : NULL;
+	if (reason && !st->reason) {
+		done(st, JG_ERROR, -1, "internal", "out of memory");
+		return;
+	}
 	run_step(st);
 }
 

@@ -5,7 +5,7 @@
  *
  *   core_authenticate, core_session_subject   core/auth.c    (grants, idp)
  *   core_decide                               core/policy.c
- *   core_review_hold                          core/review.c
+ *   core_review_hold, core_review_withdraw    core/review_hold.c
  *   core_mask_value                           core/maskcore.c
  *   core_record                               core/record.c
  *
@@ -27,6 +27,8 @@ int core_decide(struct jg_session *s, const struct jg_action *a,
 int core_review_hold(struct jg_session *s, const struct jg_action *a,
 		     const struct jg_decision *d, jg_review_cb cb, void *ud,
 		     const char **review_id);
+int core_review_withdraw(struct jg_session *s, const char *review_id,
+			 const char *reason);
 int core_mask_value(struct jg_session *s, const char *column, const char *in,
 		    size_t len, const char **out, size_t *outlen,
 		    int *changed);

@@ -258,12 +258,33 @@ static int fh_review_hold(struct jg_session *s, const struct jg_action *a,
 			  const struct jg_decision *d, jg_review_cb cb,
 			  void *ud, const char **review_id)
 {
+	size_t i, off = 0;
+
 	if (fh.review_fail)
 		return JG_ERROR;
+	snprintf(fh.held_text, sizeof(fh.held_text), "%s",
+		 a->text ? a->text : "");
+	fh.held_attrs[0] = 0;
+	for (i = 0; i < a->nattrs && off < sizeof(fh.held_attrs); i++)
+		off += (size_t)snprintf(fh.held_attrs + off,
+					sizeof(fh.held_attrs) - off, "%s=%s|",
+					a->attrs[i].key, a->attrs[i].value);
 	fh.review_cb = cb;
 	fh.review_ud = ud;
 	*review_id = "r-1";
 	return JG_AGAIN;
+}
+
+static int fh_review_withdraw(struct jg_session *s, const char *review_id,
+			      const char *reason)
+{
+	(void)s;
+	if (!fh.review_cb || strcmp(review_id, "r-1") != 0)
+		return JG_DECLINED;
+	fh.nwithdrawn++;
+	snprintf(fh.withdrawn_reason, sizeof(fh.withdrawn_reason), "%s",
+		 reason);
+	return JG_OK;
 }
 
 /* Masks "ssn" columns (bare or as "schema.table.ssn") and the column
@@ -368,6 +389,7 @@ void fh_setup(void)
 	fh.host.authenticate = fh_authenticate;
 	fh.host.decide = fh_decide;
 	fh.host.review_hold = fh_review_hold;
+	fh.host.review_withdraw = fh_review_withdraw;
 	fh.host.mask_value = fh_mask_value;
 	fh.host.record = fh_record;
 	fh.host.metric_add = fh_metric_add;
@@ -627,4 +649,25 @@ void fh_login(void)
 	fh_up_send(b.data, b.len);
 	pg_buf_free(&b);
 	fh_up_catalog();
+}
+
+const char *fh_error_field(const uint8_t *buf, size_t n, uint8_t code)
+{
+	size_t bl;
+	const uint8_t *b = fh_find_msg(buf, n, 'E', &bl);
+
+	return b ? pg_error_field(b, bl, code) : NULL;
+}
+
+void fh_up_rejects_stand_in(void)
+{
+	struct pg_buf b;
+
+	pg_buf_init(&b);
+	pg_build_error(&b, 'E', "ERROR", "42601",
+		       "syntax error at or near \"jitgate_denied_4b1d\"", NULL,
+		       NULL);
+	pg_build_ready(&b, 'I');
+	fh_up_send(b.data, b.len);
+	pg_buf_free(&b);
 }

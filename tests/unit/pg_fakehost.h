@@ -67,6 +67,10 @@ struct fh {
 	jg_review_cb review_cb;
 	void *review_ud;
 	int review_fail;
+	char held_text[1024];  /* the held action's text and attributes */
+	char held_attrs[2048];
+	int nwithdrawn;        /* review_withdraw() calls */
+	char withdrawn_reason[128];
 	int closed_called;
 	int no_tls; /* the listener has no certificate */
 	int catalog_missing; /* fh_up_catalog found no catalog query */
@@ -112,5 +116,10 @@ size_t fh_count_msgs(const uint8_t *buf, size_t n, uint8_t type);
 size_t fh_msg(uint8_t *buf, uint8_t type, const void *body, size_t n);
 /* A Query message with text. */
 size_t fh_query(uint8_t *buf, const char *sql);
+/* Field code of the first ErrorResponse in a buffer of messages. */
+const char *fh_error_field(const uint8_t *buf, size_t n, uint8_t code);
+/* The server answers the gateway's stand-in for a refused statement:
+ * its syntax error, then ReadyForQuery. */
+void fh_up_rejects_stand_in(void);
 
 #endif /* PG_FAKEHOST_H */

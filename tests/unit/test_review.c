@@ -328,6 +328,115 @@ static void test_every_step_reported(void **state)
 				    "review.created review.expired ");
 }
 
+/* A held action's review, as core_review_hold makes it for session
+ * s-1. */
+static void create_held(char *id)
+{
+	struct review_request rq = {.kind = REVIEW_ACTION,
+				    .requester = alice,
+				    .connection = "prod-eu",
+				    .rule = "ddl-review",
+				    .summary = "DROP TABLE users",
+				    .bind = bind,
+				    .approval = &need_dba_security,
+				    .session_id = "s-1"};
+	char err[128];
+
+	assert_int_equal(review_create(&rq, id, err, sizeof(err)), JG_OK);
+}
+
+static void test_withdrawn_cannot_be_decided(void **state)
+{
+	char id[REVIEW_ID_LEN], err[256];
+	const char *code = "";
+	int status;
+	struct json_object *l, *j;
+
+	(void)state;
+	events[0] = '\0';
+	review_set_hook(on_event, NULL);
+	create_held(id);
+	decide(id, dora, 1, &code); /* one of two approvals */
+	/* only the session that holds it may withdraw it */
+	assert_int_equal(review_withdraw(id, "s-2", "canceled", &status,
+					 &code, err, sizeof(err)),
+			 JG_ERROR);
+	assert_string_equal(code, REVIEW_E_NOT_REQUESTER);
+	assert_int_equal(review_withdraw(id, "s-1", "canceled by the client",
+					 &status, &code, err, sizeof(err)),
+			 JG_OK);
+	assert_int_equal(status, REVIEW_WITHDRAWN);
+	assert_int_equal(review_status(id), REVIEW_WITHDRAWN);
+	/* no longer pending: approvers do not see it in the list */
+	l = reviews_list_json(0, NULL);
+	assert_int_equal(json_object_array_length(l), 0);
+	json_object_put(l);
+	j = review_json(id);
+	assert_string_equal(json_object_get_string(
+				    json_object_object_get(j, "status")),
+			    "withdrawn");
+	assert_string_equal(json_object_get_string(
+				    json_object_object_get(j, "reason")),
+			    "canceled by the client");
+	json_object_put(j);
+	/* approving or denying it now fails with its own code */
+	assert_int_equal(review_decide(id, sam, 1, 1, NULL, &status, &code,
+				       err, sizeof(err)),
+			 JG_ERROR);
+	assert_string_equal(code, REVIEW_E_WITHDRAWN);
+	assert_non_null(strstr(err, "withdrawn by its requester"));
+	assert_int_equal(decide(id, sam, 0, &code), JG_ERROR);
+	assert_string_equal(code, REVIEW_E_WITHDRAWN);
+	assert_int_equal(review_consume(id, "alice", bind, &code, err,
+					sizeof(err)),
+			 JG_ERROR);
+	/* once */
+	assert_int_equal(review_withdraw(id, "s-1", "again", &status, &code,
+					 err, sizeof(err)),
+			 JG_ERROR);
+	assert_string_equal(code, REVIEW_E_DECIDED);
+	/* it never expires afterwards */
+	fake_ms += 7200 * 1000;
+	assert_int_equal(review_expire(), 0);
+	assert_string_equal(events, "review.created review.approval "
+				    "review.withdrawn ");
+}
+
+static void test_withdraw_approved_unused(void **state)
+{
+	char id[REVIEW_ID_LEN], err[256];
+	const char *code = "";
+	int status;
+
+	(void)state;
+	create_held(id);
+	decide(id, dora, 1, &code);
+	decide(id, sam, 1, &code);
+	assert_int_equal(review_status(id), REVIEW_APPROVED);
+	/* approved, but the client left before it ran: nobody uses it */
+	assert_int_equal(review_withdraw(id, "s-1", "the client disconnected",
+					 &status, &code, err, sizeof(err)),
+			 JG_OK);
+	assert_int_equal(review_consume(id, "alice", bind, &code, err,
+					sizeof(err)),
+			 JG_ERROR);
+	assert_string_equal(code, REVIEW_E_DECIDED);
+	/* a used one stays used; a grant review has no session */
+	create_held(id);
+	decide(id, dora, 1, &code);
+	decide(id, sam, 1, &code);
+	review_consume(id, "alice", bind, &code, err, sizeof(err));
+	assert_int_equal(review_withdraw(id, "s-1", "late", &status, &code,
+					 err, sizeof(err)),
+			 JG_ERROR);
+	assert_int_equal(review_status(id), REVIEW_USED);
+	create(&need_dba_security, id);
+	assert_int_equal(review_withdraw(id, "s-1", "x", &status, &code, err,
+					 sizeof(err)),
+			 JG_ERROR);
+	assert_int_equal(review_status(id), REVIEW_PENDING);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -341,6 +450,8 @@ int main(void)
 		T(test_expiry),
 		T(test_denial_needs_reason),
 		T(test_every_step_reported),
+		T(test_withdrawn_cannot_be_decided),
+		T(test_withdraw_approved_unused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,6 +135,42 @@ static void test_next_step_after_the_store(void **state)
 	review_free(c);
 }
 
+/* Withdrawn on gateway A (its client canceled): gateway B reads that
+ * from the store and refuses an approval with the withdrawn code. */
+static void test_withdrawn_survives_the_store(void **state)
+{
+	struct review_request rq = {.kind = REVIEW_ACTION,
+				    .requester = alice,
+				    .connection = "prod-eu",
+				    .rule = "ddl-review",
+				    .summary = "DROP TABLE users",
+				    .bind = bind,
+				    .approval = &need,
+				    .session_id = "s-1"};
+	struct review *r, *c;
+	const char *event = NULL, *code = NULL;
+	char err[256];
+
+	(void)state;
+	r = review_build(&rq, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(review_withdraw_on(r, "s-1", "canceled by the client",
+					    &code, err, sizeof(err)),
+			 JG_OK);
+	c = roundtrip(r);
+	assert_int_equal(c->status, REVIEW_WITHDRAWN);
+	assert_string_equal(c->reason, "canceled by the client");
+	assert_string_equal(c->session_id, "s-1");
+	assert_int_equal(review_decide_on(c, dave, 1, 1, NULL, &event, &code,
+					  err, sizeof(err)),
+			 JG_ERROR);
+	assert_string_equal(code, REVIEW_E_WITHDRAWN);
+	assert_null(event);
+	assert_int_equal(review_expire_on(c, INT64_MAX), 0);
+	review_free(r);
+	review_free(c);
+}
+
 static void test_requester_still_cannot_approve(void **state)
 {
 	struct review *r = fresh(), *c = roundtrip(r);
@@ -208,6 +244,8 @@ static void test_older_copy_never_wins(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_withdrawn_survives_the_store,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_step_after_the_store,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -684,7 +684,14 @@ void pg_cancel_connected(struct pg_session *ps, int status)
 	pg_buf_i32(&ps->out, t.up_pid);
 	pg_buf_i32(&ps->out, t.up_key);
 	ps->h->stream_write(ps->up, ps->out.data, ps->out.len);
+	/* The stream lingers until the cancel is written, and reports no
+	 * close after a shutdown: end the cancel session now, so the client
+	 * (libpq's PQcancel waits for EOF; psql blocks on Ctrl-C until
+	 * then) is let go at once rather than at the handshake timeout. */
 	ps->h->stream_shutdown(ps->up);
+	ps->up = NULL;
+	ps->state = ST_DONE;
+	ps->h->session_end(ps->s, "cancel forwarded");
 }
 
 void pg_start_cancel_forward(struct pg_session *ps, int32_t pid, int32_t key)

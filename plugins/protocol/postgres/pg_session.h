@@ -109,8 +109,11 @@ struct pg_session {
 
 	/* a statement held for review */
 	int held;
-	uint8_t *held_msg;
+	uint8_t *held_msg;       /* whole messages: a Query, or a Parse with
+	                            its Bind, Execute... and Sync */
 	size_t held_len;
+	int held_ext;            /* held_msg is an extended pipeline that
+	                            ends in its own Sync */
 	char review_id[128];
 
 	struct pg_buf out;       /* scratch for messages we build */
@@ -155,7 +158,17 @@ int pg_guard_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
 		   const char *sql);
 int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 			   size_t n, uint32_t oid);
+/* A CancelRequest for the session: a held statement is withdrawn, the
+ * client gets 57014 and ReadyForQuery. */
 void pg_guard_cancel_hold(struct pg_session *ps);
+/* The session ends (or its client left) while a statement is held: the
+ * review is withdrawn, reason says why.  Nothing is sent. */
+void pg_guard_drop_hold(struct pg_session *ps, const char *reason);
+/* "$1 = 'text'", "$2 = NULL", "$3 = \x0000002a (binary)", "$4 = <binary
+ * N bytes>": one Bind parameter as an approver reads it.  idx counts
+ * from 1; len is -1 for NULL. */
+void pg_render_param(char *out, size_t outlen, int idx, int32_t len,
+		     const uint8_t *p, int binary);
 /* Append to the session's record; -1 (logged) if it was refused. */
 int pg_record(struct pg_session *ps, const char *event,
 	      const struct jg_attr *a, size_t n);

@@ -182,6 +182,8 @@ static void client_closed(struct jg_stream *st, int status,
 
 	pg_enter(ps);
 	if (ps->state != ST_DONE) {
+		/* nobody waits for a held statement any more */
+		pg_guard_drop_hold(ps, "the client disconnected");
 		ps->state = ST_DONE;
 		ps->h->session_end(ps->s, "client closed");
 	}
@@ -285,6 +287,9 @@ void pg_session_close(void *instance, struct jg_session *s, void *state)
 
 	if (!ps || ps->magic != PG_SESSION_MAGIC)
 		return;
+	/* ended while a statement was held (idle timeout, shutdown, a
+	 * revoked grant): withdraw its review while the record is open */
+	pg_guard_drop_hold(ps, "the session ended");
 	if (ps->statements || ps->state == ST_DONE) {
 		struct jg_attr a[1] = {{"connection", ps->conn_name}};
 

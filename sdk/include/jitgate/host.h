@@ -363,6 +363,27 @@ struct jg_host {
 	 * works.  Check host->size before calling it.
 	 */
 	int (*checking)(void);
+
+	/* ---- appended in ABI 1.3 ---- */
+
+	/**
+	 * Give up an action this session holds for review (review_hold)
+	 * because nobody waits for it any more: the client canceled it
+	 * (PostgreSQL's CancelRequest), or disconnected, or the session is
+	 * ending (call it from session_close; the record is still open
+	 * there).  The review becomes "withdrawn", a final state kept in
+	 * the store like the others: approving or denying it afterwards
+	 * fails, and the session's record says it was withdrawn and why.
+	 * Once this returns, the review_hold() callback for review_id is
+	 * never called.  JG_OK; JG_DECLINED if the session holds no such
+	 * review (its outcome was delivered already, or it was withdrawn);
+	 * JG_ERROR on a bad argument.  reason is words for the record and
+	 * approvers ("canceled by the client").  A session that ends still
+	 * holding a review has it withdrawn by the core in any case.  Check
+	 * JG_HOST_HAS(host, review_withdraw) before calling it.
+	 */
+	int (*review_withdraw)(struct jg_session *s, const char *review_id,
+			       const char *reason);
 };
 
 /** Non-zero if host h provides the service named member. */

@@ -27,6 +27,9 @@
  *        mask_value() may return JG_MASK_NULL.
  *   1.2  host: checking() appended (the core is only checking a
  *        configuration: take no exclusive resources, start no work).
+ *   1.3  host: review_withdraw() appended (a protocol plugin gives up
+ *        an action held for review when its client cancels or leaves;
+ *        the review becomes "withdrawn").
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H
@@ -43,7 +46,7 @@ extern "C" {
 /** ABI major: bumped on any incompatible change. */
 #define JG_ABI_MAJOR 1
 /** ABI minor: bumped when something is appended. */
-#define JG_ABI_MINOR 2
+#define JG_ABI_MINOR 3
 /** Name of the one symbol a plugin exports. */
 #define JG_PLUGIN_SYMBOL "jg_plugin"
 

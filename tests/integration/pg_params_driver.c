@@ -1,0 +1,74 @@
+/*
+ * A tiny libpq client for tests/integration/pg_review.test: runs one
+ * statement with parameters through the extended protocol, as an
+ * application would.
+ *
+ *   pg_params_driver CONNINFO SQL [PARAM...]
+ *       PQexecParams (Parse, Bind, Describe, Execute, Sync in one write)
+ *   pg_params_driver --prepare CONNINFO SQL [PARAM...]
+ *       PQprepare, then PQexecPrepared (two round trips)
+ *
+ * Notices go to stderr as they arrive (libpq's default), so a test sees
+ * "held for review" while the call still waits.  Prints the command tag
+ * and exits 0, or prints "ERROR SQLSTATE: message" and exits 1.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+static int result(PGconn *c, PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	int rc = 0;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		printf("%s\n", PQcmdStatus(r));
+	} else {
+		const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		printf("ERROR %s: %s\n", code ? code : "?",
+		       r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+			 : PQerrorMessage(c));
+		rc = 1;
+	}
+	PQclear(r);
+	fflush(stdout);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int prepare = argc > 1 && strcmp(argv[1], "--prepare") == 0;
+	const char *conninfo, *sql;
+	const char *const *params;
+	int nparams, rc;
+	PGconn *c;
+
+	if (argc < 3 + prepare) {
+		fprintf(stderr, "usage: %s [--prepare] CONNINFO SQL [PARAM...]\n",
+			argv[0]);
+		return 2;
+	}
+	conninfo = argv[1 + prepare];
+	sql = argv[2 + prepare];
+	params = (const char *const *)argv + 3 + prepare;
+	nparams = argc - 3 - prepare;
+	c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		printf("CONNECT %s", PQerrorMessage(c));
+		PQfinish(c);
+		return 1;
+	}
+	if (prepare) {
+		rc = result(c, PQprepare(c, "s1", sql, nparams, NULL));
+		if (rc == 0)
+			rc = result(c, PQexecPrepared(c, "s1", nparams, params,
+						      NULL, NULL, 0));
+	} else {
+		rc = result(c, PQexecParams(c, sql, nparams, NULL, params,
+					    NULL, NULL, 0));
+	}
+	PQfinish(c);
+	return rc;
+}
