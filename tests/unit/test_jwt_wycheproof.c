@@ -5,10 +5,10 @@
  * every "invalid" one must fail, and "acceptable" ones must give the
  * answer recorded below, so a change in behaviour shows up.
  *
- * The vectors live outside the tree (see shared/testdata/wycheproof/
- * README.md); JG_WYCHEPROOF_DIR points at them, by default
- * $JG_SRCDIR/../shared/testdata/wycheproof.  When they are absent the
- * test is skipped and says so.
+ * The vectors are kept unchanged in tests/data/wycheproof (see its
+ * README.md); JG_WYCHEPROOF_DIR points elsewhere, by default
+ * $JG_SRCDIR/tests/data/wycheproof.  When they are absent the test is
+ * skipped and says so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,7 +126,7 @@ static const char *vector_dir(char *buf, size_t n)
 
 	if (d)
 		return d;
-	snprintf(buf, n, "%s/../shared/testdata/wycheproof", src ? src : ".");
+	snprintf(buf, n, "%s/tests/data/wycheproof", src ? src : ".");
 	return buf;
 }
 
