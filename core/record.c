@@ -232,6 +232,7 @@ static void map_del(struct rsess *rs)
 
 static void rsess_free(struct rsess *rs)
 {
+	rec_chain_fini(&rs->chain);
 	key_unref(rs->key);
 	free(rs);
 }
@@ -510,6 +511,9 @@ static int emit_attrs(struct rsess *rs, const char *type,
 	struct json_object *f;
 	int rc;
 
+	/* most events fit: one allocation instead of growing 256, 512... */
+	if ((b.p = malloc(1024)))
+		b.cap = 1024;
 	rec_event_open(&b, &rs->chain, rs->sid, type, wall_ms());
 	if (put_fields(&b, attrs, n, rs->level) == 0)
 		return append_event(rs, type, rec_event_close(&b, &rs->chain));
@@ -615,6 +619,7 @@ static struct rsess *get_rs(struct jg_session *s, const char **why)
 	snprintf(rs->sid, sizeof(rs->sid), "%s", sid);
 	rs->loop = h->session_loop(s);
 	rec_chain_init(&rs->chain, k->b, k->len);
+	rec_chain_keep_key(&rs->chain);
 	if (map_add(rs) < 0) {
 		rsess_free(rs);
 		*why = "out of memory";

@@ -206,6 +206,7 @@ static int digest(const char *text, const unsigned char *key, size_t keylen,
 
 void rec_chain_init(struct rec_chain *c, const void *key, size_t keylen)
 {
+	c->mac = NULL;
 	c->seq = 0;
 	memset(c->prev, '0', REC_HASH_HEX);
 	c->prev[REC_HASH_HEX] = '\0';
@@ -216,6 +217,42 @@ void rec_chain_init(struct rec_chain *c, const void *key, size_t keylen)
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ"; the part up to the second is kept per
  * thread, since events come many per second and gmtime plus snprintf
  * cost more than the rest of the event's header. */
+void rec_chain_keep_key(struct rec_chain *c)
+{
+	gnutls_hmac_hd_t h;
+
+	if (c->key && !c->mac &&
+	    gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, c->key, c->keylen) == 0)
+		c->mac = h;
+}
+
+void rec_chain_fini(struct rec_chain *c)
+{
+	if (c->mac)
+		gnutls_hmac_deinit(c->mac, NULL);
+	c->mac = NULL;
+}
+
+/* hash and mac of a chain's event text: digest(), with the chain's
+ * keyed HMAC when it keeps one (gnutls_hmac_output() leaves it keyed
+ * for the next event). */
+static int chain_digest(struct rec_chain *c, const char *text,
+			char hash[REC_HASH_HEX + 1], char mac[REC_HASH_HEX + 1])
+{
+	unsigned char h[32], m[32];
+
+	if (!c->mac)
+		return digest(text, c->key, c->keylen, hash,
+			      c->key ? mac : NULL);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, strlen(text), h) < 0 ||
+	    gnutls_hmac(c->mac, h, sizeof(h)) < 0)
+		return -1;
+	gnutls_hmac_output(c->mac, m);
+	hex(h, sizeof(h), hash);
+	hex(m, sizeof(m), mac);
+	return 0;
+}
+
 static void format_ts(int64_t ms, char out[32])
 {
 	static __thread int64_t last_sec = -1;
@@ -284,8 +321,7 @@ char *rec_event_close(struct rbuf *b, struct rec_chain *c)
 	rbuf_put(b, ",\"prev\":\"", 9);
 	rbuf_put(b, c->prev, REC_HASH_HEX);
 	rbuf_put(b, "\"}", 2);
-	if (b->oom || digest(b->p, c->key, c->keylen, hash,
-			     c->key ? mac : NULL) < 0) {
+	if (b->oom || chain_digest(c, b->p, hash, mac) < 0) {
 		free(rbuf_take(b));
 		return NULL;
 	}

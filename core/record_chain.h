@@ -39,9 +39,18 @@ struct rec_chain {
 	char prev[REC_HASH_HEX + 1];  /* hash of the last event */
 	const unsigned char *key;     /* HMAC key, borrowed */
 	size_t keylen;
+	void *mac;                    /* keyed HMAC state, or NULL */
 };
 
 void rec_chain_init(struct rec_chain *c, const void *key, size_t keylen);
+
+/*
+ * Keep the HMAC keyed for the chain's life instead of keying it for
+ * every event (a recorder writing many events); rec_chain_fini() then
+ * frees it.  Without it a chain holds nothing to free.
+ */
+void rec_chain_keep_key(struct rec_chain *c);
+void rec_chain_fini(struct rec_chain *c);
 
 /*
  * Make the next event of the chain: fields is a JSON object (its members
