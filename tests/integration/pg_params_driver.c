@@ -7,6 +7,10 @@
  *       PQexecParams (Parse, Bind, Describe, Execute, Sync in one write)
  *   pg_params_driver --prepare CONNINFO SQL [PARAM...]
  *       PQprepare, then PQexecPrepared (two round trips)
+ *   pg_params_driver --rerun VALUE CONNINFO SQL PARAM
+ *       PQexecParams, then PQexecPrepared of the unnamed statement it
+ *       prepared, with VALUE: what a client would try to run an
+ *       approved statement again
  *
  * Notices go to stderr as they arrive (libpq's default), so a test sees
  * "held for review" while the call still waits.  Prints the command tag
@@ -39,15 +43,22 @@ static int result(PGconn *c, PGresult *r)
 
 int main(int argc, char **argv)
 {
-	int prepare = argc > 1 && strcmp(argv[1], "--prepare") == 0;
-	const char *conninfo, *sql;
+	const char *conninfo, *sql, *again = NULL;
 	const char *const *params;
-	int nparams, rc;
+	int nparams, rc, prepare = 0;
 	PGconn *c;
 
+	if (argc > 2 && strcmp(argv[1], "--rerun") == 0) {
+		again = argv[2];
+		argc -= 2;
+		argv += 2;
+	} else if (argc > 1 && strcmp(argv[1], "--prepare") == 0) {
+		prepare = 1;
+	}
 	if (argc < 3 + prepare) {
-		fprintf(stderr, "usage: %s [--prepare] CONNINFO SQL [PARAM...]\n",
-			argv[0]);
+		fprintf(stderr,
+			"usage: pg_params_driver [--prepare | --rerun VALUE] "
+			"CONNINFO SQL [PARAM...]\n");
 		return 2;
 	}
 	conninfo = argv[1 + prepare];
@@ -68,6 +79,9 @@ int main(int argc, char **argv)
 	} else {
 		rc = result(c, PQexecParams(c, sql, nparams, NULL, params,
 					    NULL, NULL, 0));
+		if (rc == 0 && again)
+			rc = result(c, PQexecPrepared(c, "", 1, &again, NULL,
+						      NULL, 0));
 	}
 	PQfinish(c);
 	return rc;

@@ -170,13 +170,22 @@ static void test_cancel_withdraws_and_session_goes_on(void **state)
 {
 	size_t n, q;
 
+	struct pg_session *ps;
+	struct pg_cancel_target t;
+
 	(void)state;
 	hold_drop();
+	ps = fh.state;
 	assert_int_equal(fh_up_take(ubuf, sizeof(ubuf)), 0);
 	/* a held session keeps reading, so a client that leaves is seen */
 	assert_true(fh.sess.client.read_on);
+	/* a cancel for it is not for the server (pg_start_cancel_forward) */
+	assert_int_equal(pg_cancel_lookup(ps->gw_pid, ps->gw_key, &t), 0);
+	assert_true(t.held);
 	fh_client_take(NULL, 0);
 	cancel();
+	assert_int_equal(pg_cancel_lookup(ps->gw_pid, ps->gw_key, &t), 0);
+	assert_false(t.held);
 	assert_int_equal(fh.nwithdrawn, 1);
 	assert_string_equal(fh.withdrawn_reason, "canceled by the client");
 	assert_true(recorded("review review=r-1 outcome=withdrawn "
@@ -243,6 +252,18 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* A CancelRequest for pid and key, as the client's first packet. */
+static void send_cancel(int32_t pid, int32_t key)
+{
+	uint8_t pkt[16];
+
+	put32(pkt, 16);
+	put32(pkt + 4, PG_CANCEL_CODE);
+	put32(pkt + 8, (uint32_t)pid);
+	put32(pkt + 12, (uint32_t)key);
+	fh_client_send(pkt, sizeof(pkt));
+}
+
 /* psql's Ctrl-C waits in PQcancel until the cancel connection closes:
  * the gateway closes it as soon as the cancel is forwarded. */
 static void test_cancel_connection_closes_at_once(void **state)
@@ -257,22 +278,41 @@ static void test_cancel_connection_closes_at_once(void **state)
 
 	(void)state;
 	assert_int_equal(pg_cancel_register(&t, &pid, &key), 0);
-	put32(pkt, 16);
-	put32(pkt + 4, PG_CANCEL_CODE);
-	put32(pkt + 8, (uint32_t)pid);
-	put32(pkt + 12, (uint32_t)key);
-	fh_client_send(pkt, sizeof(pkt));
+	send_cancel(pid, key);
 	assert_non_null(fh.sess.up);
 	assert_false(fh.sess.ended);
 	fh_up_connected(JG_OK);
 	n = fh_up_take(ubuf, sizeof(ubuf));
 	/* the upstream backend's own key, then the session is over */
 	assert_int_equal(n, 16);
+	put32(pkt, 16);
+	put32(pkt + 4, PG_CANCEL_CODE);
 	put32(pkt + 8, 42);
 	put32(pkt + 12, 0x01020304);
 	assert_memory_equal(ubuf, pkt, 16);
 	assert_true(fh.sess.ended);
 	assert_string_equal(fh.sess.end_reason, "cancel forwarded");
+	pg_cancel_unregister(pid, key);
+}
+
+/* A cancel for a session that holds a statement never reaches the
+ * server: it could cancel the client's next statement instead. */
+static void test_cancel_of_held_not_forwarded(void **state)
+{
+	struct pg_cancel_target t = {.host = "127.0.0.1", .port = "5432"};
+	int32_t pid, key;
+
+	(void)state;
+	assert_int_equal(pg_cancel_register(&t, &pid, &key), 0);
+	pg_cancel_set_held(pid, key ^ 1, 1); /* a wrong key changes nothing */
+	assert_int_equal(pg_cancel_lookup(pid, key, &t), 0);
+	assert_false(t.held);
+	pg_cancel_set_held(pid, key, 1);
+	send_cancel(pid, key);
+	assert_null(fh.sess.up);
+	assert_true(fh.sess.ended);
+	assert_string_equal(fh.sess.end_reason,
+			    "cancel withdrew a held statement");
 	pg_cancel_unregister(pid, key);
 }
 
@@ -298,13 +338,61 @@ static void test_parse_held_with_bind_params(void **state)
 	assert_non_null(fh_find_msg(cbuf, n, 'N', &(size_t){0}));
 	fh.review_cb(fh.review_ud, JG_REVIEW_APPROVED, "r-1", NULL);
 	n = fh_up_take(ubuf, sizeof(ubuf));
-	/* exactly the held pipeline once (Parse, Bind, Describe, Execute,
-	 * Sync), then the statement the client sent after it */
-	assert_int_equal(n, p + q);
-	assert_memory_equal(ubuf, m, p + q);
+	/* the held pipeline once (Parse, Bind, Describe, Execute, Sync),
+	 * then the statement the client sent after it */
+	assert_true(n > p + q);
+	assert_int_equal(fh_count_msgs(ubuf, n, 'P'), 1);
+	assert_int_equal(fh_count_msgs(ubuf, n, 'B'), 1);
+	assert_int_equal(fh_count_msgs(ubuf, n, 'E'), 1);
 	assert_int_equal(fh_count_msgs(ubuf, n, 'S'), 1);
+	assert_memory_equal(ubuf + n - q, m + p, q);
 	fh.review_cb(fh.review_ud, JG_REVIEW_APPROVED, "r-1", NULL);
 	assert_int_equal(fh_up_take(ubuf, sizeof(ubuf)), 0);
+}
+
+/* The approved statement runs under a private name, with the client's
+ * text and parameter bytes; Describe and Close of the statement follow
+ * the name, of the portal do not. */
+static void test_parse_held_renamed(void **state)
+{
+	size_t n, p, bl;
+	const uint8_t *b;
+	const char *name;
+	char priv[64];
+
+	(void)state;
+	login();
+	p = parse_msg(m, "s1", "DELETE FROM accounts WHERE id = $1");
+	p += bind_msg(m + p, "s1", 0, "7", 1);
+	p += fh_msg(m + p, 'D', "Ss1", 4);
+	p += fh_msg(m + p, 'E', "\0\0\0\0", 5);
+	p += fh_msg(m + p, 'C', "Ss1", 4);
+	p += fh_msg(m + p, 'C', "P", 2);
+	p += fh_msg(m + p, 'S', "", 0);
+	fh_client_send(m, p);
+	assert_non_null(strstr(fh.held_attrs, "param=$1 = '7'|"));
+	fh.review_cb(fh.review_ud, JG_REVIEW_APPROVED, "r-1", NULL);
+	n = fh_up_take(ubuf, sizeof(ubuf));
+	b = fh_find_msg(ubuf, n, 'P', &bl);
+	assert_non_null(b);
+	name = (const char *)b;
+	assert_int_equal(strncmp(name, "jitgate_reviewed_", 17), 0);
+	assert_int_equal(strlen(name), 17 + 16);
+	snprintf(priv, sizeof(priv), "%s", name);
+	assert_string_equal(name + strlen(name) + 1,
+			    "DELETE FROM accounts WHERE id = $1");
+	/* Bind: portal "", then the private statement, then the bytes */
+	b = fh_find_msg(ubuf, n, 'B', &bl);
+	assert_int_equal(b[0], 0);
+	assert_string_equal((const char *)b + 1, priv);
+	assert_memory_equal(b + 2 + strlen(priv), "\0\1\0\0\0\1\0\0\0\1" "7",
+			    11);
+	b = fh_find_msg(ubuf, n, 'D', &bl);
+	assert_int_equal(b[0], 'S');
+	assert_string_equal((const char *)b + 1, priv);
+	/* the client's name never reaches the server */
+	assert_null(memmem(ubuf, n, "s1\0", 3));
+	assert_int_equal(fh_count_msgs(ubuf, n, 'C'), 2);
 }
 
 static void test_parse_held_binary_param(void **state)
@@ -422,7 +510,9 @@ int main(void)
 		T(test_session_end_withdraws),
 		T(test_outcome_after_withdrawal_ignored),
 		T(test_cancel_connection_closes_at_once),
+		T(test_cancel_of_held_not_forwarded),
 		T(test_parse_held_with_bind_params),
+		T(test_parse_held_renamed),
 		T(test_parse_held_binary_param),
 		T(test_parse_held_denied_and_canceled),
 		T(test_parse_without_bind_refused),

@@ -82,6 +82,17 @@ int pg_cancel_register(const struct pg_cancel_target *t, int32_t *pid,
 	return -1;
 }
 
+void pg_cancel_set_held(int32_t pid, int32_t key, int held)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&lock);
+	e = find_locked(pid);
+	if (e && key_equal(e->key, key))
+		e->t.held = held;
+	pthread_mutex_unlock(&lock);
+}
+
 void pg_cancel_unregister(int32_t pid, int32_t key)
 {
 	struct entry **pp, *e;

@@ -19,6 +19,8 @@ struct pg_cancel_target {
 	struct jg_loop *loop; /* the owning session's loop */
 	void *owner;        /* the owning session's state; only to be used
 	                       on loop, after pg_cancel_owner() */
+	int held;           /* the session holds a statement for review:
+	                       nothing runs upstream to cancel */
 };
 
 /*
@@ -27,6 +29,10 @@ struct pg_cancel_target {
  */
 int pg_cancel_register(const struct pg_cancel_target *t, int32_t *pid,
 		       int32_t *key);
+/* The owning session holds a statement for review (held 1) or no
+ * longer does (0), so a cancel withdraws it instead of reaching the
+ * server, where it could hit the client's next statement. */
+void pg_cancel_set_held(int32_t pid, int32_t key, int held);
 /* Forget a key pair (session end). */
 void pg_cancel_unregister(int32_t pid, int32_t key);
 /* Find a key pair; the key is compared in constant time. */

@@ -716,6 +716,14 @@ void pg_start_cancel_forward(struct pg_session *ps, int32_t pid, int32_t key)
 		if (ps->h->loop_post(t.loop, cancel_on_owner, cp) != JG_OK)
 			free(cp);
 	}
+	if (t.held) {
+		/* A statement held for review: nothing of it runs upstream.
+		 * The owner withdraws it; a cancel sent to the server could
+		 * only hit the client's next statement. */
+		ps->state = ST_DONE;
+		ps->h->session_end(ps->s, "cancel withdrew a held statement");
+		return;
+	}
 	ps->up = ps->h->stream_connect(ps->s, t.host, t.port, NULL, 10000);
 	if (!ps->up) {
 		ps->state = ST_DONE;

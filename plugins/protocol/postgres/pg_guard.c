@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+
+#include "pg_cancel.h"
 #include "pg_classify.h"
 
 #define MAX_ATTRS (5 + 2 * PG_MAX_NAMES + PG_NFLAGS)
@@ -223,8 +226,17 @@ static void deny_held(struct pg_session *ps, uint8_t type, int ext,
 		pg_send_upstream_frame(ps, sync_msg, sizeof(sync_msg));
 }
 
+/* Tell the cancel table whether a statement is held (pg_cancel.h). */
+static void mark_held(struct pg_session *ps, int held)
+{
+	if (ps->cancel_registered)
+		pg_cancel_set_held(ps->gw_pid, ps->gw_key, held);
+}
+
 static void release_hold(struct pg_session *ps)
 {
+	if (ps->held)
+		mark_held(ps, 0);
 	free(ps->held_msg);
 	ps->held_msg = NULL;
 	ps->held_len = 0;
@@ -357,6 +369,7 @@ static int hold(struct pg_session *ps, const uint8_t *msg, size_t n, int ext,
 		return 1;
 	}
 	snprintf(ps->review_id, sizeof(ps->review_id), "%s", id);
+	mark_held(ps, 1);
 	snprintf(notice, sizeof(notice),
 		 "statement held for review %s (policy rule \"%s\")", id,
 		 d->rule);
@@ -445,13 +458,79 @@ static int valid_cstr(const uint8_t *p, size_t n)
 }
 
 /*
+ * The approved run must be the only one: a later Bind to the client's
+ * statement would run the approved statement again, with any
+ * parameters.  So the held pipeline prepares it under a private name
+ * (its Bind, and a Describe or Close of the statement, follow): the
+ * answers are the same, and the client's own name never exists
+ * upstream, so a later Bind to it fails.
+ */
+static int private_name(char *out, size_t len)
+{
+	unsigned char rnd[8];
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
+		return -1;
+	snprintf(out, len, "jitgate_reviewed_%02x%02x%02x%02x%02x%02x%02x%02x",
+		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
+		 rnd[7]);
+	return 0;
+}
+
+/* Message type with body, the name_len-byte name at name_at replaced. */
+static void add_renamed(struct pg_buf *b, const struct pg_frame *f,
+			size_t name_at, size_t name_len, const char *name)
+{
+	size_t off = pg_msg_begin(b, f->type);
+
+	pg_buf_add(b, f->body, name_at);
+	pg_buf_str(b, name);
+	pg_buf_add(b, f->body + name_at + name_len + 1,
+		   f->body_len - name_at - name_len - 1);
+	pg_msg_end(b, off);
+}
+
+/* The whole messages in d[0..len) (validated), the statement pstmt
+ * renamed, into buf.  -1 if no name could be made. */
+static int rename_statement(const uint8_t *d, size_t len, const char *pstmt,
+			    struct pg_buf *buf)
+{
+	char priv[64];
+	size_t o, plen = strlen(pstmt);
+	struct pg_frame f;
+	const char *why;
+
+	if (private_name(priv, sizeof(priv)) < 0)
+		return -1;
+	pg_buf_reset(buf);
+	for (o = 0; o < len; o += f.total) {
+		if (pg_frame_typed(d + o, len - o, len, &f, &why) !=
+		    PG_FRAME_OK)
+			return -1;
+		if (f.type == 'P')
+			add_renamed(buf, &f, 0, plen, priv);
+		else if (f.type == 'B')
+			add_renamed(buf, &f, strlen((const char *)f.body) + 1,
+				    plen, priv);
+		else if ((f.type == 'D' || f.type == 'C') &&
+			 f.body[0] == 'S' &&
+			 strcmp((const char *)f.body + 1, pstmt) == 0)
+			add_renamed(buf, &f, 1, plen, priv);
+		else
+			pg_buf_add(buf, d + o, f.total);
+	}
+	return buf->oom ? -1 : 0;
+}
+
+/*
  * A Parse that needs review is held with the rest of its pipeline, up
  * to and including Sync: its one Bind (whose parameters the approver
  * sees and the approval binds), Describe, Execute, Close, Flush.  Those
  * are already in the client's buffer behind the Parse (libpq and the
- * drivers send them in one write).  Returns the bytes in buf, *rest the
- * bytes after the Parse, the Bind's parameters in a; 0 when the buffer
- * holds no such pipeline.
+ * drivers send them in one write).  Returns the bytes to run in buf
+ * (the statement renamed: rename_statement), *rest the bytes after the
+ * Parse, the Bind's parameters in a; 0 when the buffer holds no such
+ * pipeline.
  */
 static int gather(struct pg_session *ps, const uint8_t *msg, size_t n,
 		  struct pg_buf *buf, size_t *rest,
@@ -511,11 +590,7 @@ static int gather(struct pg_session *ps, const uint8_t *msg, size_t n,
 		if (f.type == 'S')
 			break;
 	}
-	if (nbind != 1 || nexec == 0)
-		return 0;
-	pg_buf_reset(buf);
-	pg_buf_add(buf, d, off);
-	if (buf->oom)
+	if (nbind != 1 || nexec == 0 || rename_statement(d, off, pstmt, buf))
 		return 0;
 	*rest = off - n;
 	return 1;
