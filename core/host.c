@@ -213,4 +213,5 @@ const struct jg_host core_host = {
 	.checking = host_checking,
 
 	.review_withdraw = core_review_withdraw,
+	.mask_values = core_mask_values,
 };

@@ -246,6 +246,8 @@ struct mask_session {
 			  const struct jg_mask_field *field, const char *in,
 			  size_t len, jg_mask_emit emit, void *ud,
 			  struct jg_mask_report *rep);
+	/* the plugin's column_rule, NULL when it has none (ABI < 1.3) */
+	int (*column_rule)(const void *profile, const char *column);
 };
 
 static void mask_session_free(void *ud)
@@ -271,6 +273,30 @@ static struct mask_session *mask_session(struct jg_session *s)
 	return ms;
 }
 
+/* The session's masking state with its profile current; NULL: fail
+ * closed (out of memory). */
+static struct mask_session *mask_session_current(struct jg_session *s)
+{
+	struct mask_session *ms = mask_session(s);
+	const struct maskcore *mc;
+
+	if (!ms)
+		return NULL;
+	if (ms->serial != s->mask_serial + 1) {
+		mc = lookup_fn ? lookup_fn(s) : NULL;
+		ms->mc = mc;
+		ms->p = find(mc, s->mask_profile);
+		ms->serial = s->mask_serial + 1;
+		ms->compiled = ms->p ? ms->p->compiled : NULL;
+		ms->mask_value = ms->compiled ? mc->ops->mask_value : NULL;
+		ms->column_rule = ms->compiled && JG_MASK_OPS_HAS(mc->ops,
+								   column_rule)
+					  ? mc->ops->column_rule
+					  : NULL;
+	}
+	return ms;
+}
+
 /*
  * The host service.  No profile named by the session's decisions: nothing
  * to mask.  A profile that cannot be applied: fail closed.  A value that
@@ -284,7 +310,6 @@ int core_mask_value(struct jg_session *s, const char *column, const char *in,
 {
 	struct jg_mask_field f = {column, NULL, JG_MASK_TEXT};
 	struct mask_session *ms;
-	const struct maskcore *mc;
 	int rc;
 
 	if (!s || !out || !outlen || !changed || (!in && len))
@@ -297,16 +322,8 @@ int core_mask_value(struct jg_session *s, const char *column, const char *in,
 		*outlen = len;
 		return JG_OK;
 	}
-	if (!(ms = mask_session(s)))
+	if (!(ms = mask_session_current(s)))
 		return JG_ERROR;
-	if (ms->serial != s->mask_serial + 1) {
-		mc = lookup_fn ? lookup_fn(s) : NULL;
-		ms->mc = mc;
-		ms->p = find(mc, s->mask_profile);
-		ms->serial = s->mask_serial + 1;
-		ms->compiled = ms->p ? ms->p->compiled : NULL;
-		ms->mask_value = ms->compiled ? mc->ops->mask_value : NULL;
-	}
 	if (!ms->compiled)
 		return JG_ERROR;
 	ms->out.n = 0;
@@ -329,4 +346,123 @@ int core_mask_value(struct jg_session *s, const char *column, const char *in,
 	default:
 		return JG_ERROR;
 	}
+}
+
+/*
+ * A column's hint (struct jg_mask_item): the profile serial it was
+ * resolved under, shifted, and whether a rule applies in the low bit.
+ * 0 never matches a serial (serials are never 0 here), so a fresh hint
+ * is resolved.
+ */
+static uint32_t hint_key(const struct mask_session *ms)
+{
+	uint32_t k = (uint32_t)ms->serial & 0x7fffffffU;
+
+	return k ? k : 1;
+}
+
+/* Whether column's rule applies to item v: 1, 0, or -1 (fail closed). */
+static int item_ruled(const struct mask_session *ms, struct jg_mask_item *v)
+{
+	uint32_t key = hint_key(ms);
+	int r;
+
+	if (!v->column)
+		return 0;
+	if (!ms->column_rule)
+		return 1; /* an older plugin: it looks the name up itself */
+	if (v->hint >> 1 != key) {
+		r = ms->column_rule(ms->compiled, v->column);
+		if (r < 0)
+			return -1;
+		v->hint = key << 1 | (r > 0);
+	}
+	return (int)(v->hint & 1);
+}
+
+/* mask_values with no values: could a column rule apply?  1, JG_OK or
+ * JG_ERROR.  A plugin without column_rule cannot say: assume it could. */
+static int profile_has_rules(struct jg_session *s)
+{
+	struct mask_session *ms;
+
+	if (!s->mask_profile[0])
+		return JG_OK;
+	if (!(ms = mask_session_current(s)) || !ms->compiled)
+		return JG_ERROR;
+	if (!ms->column_rule)
+		return 1;
+	return ms->column_rule(ms->compiled, NULL) > 0 ? 1 : JG_OK;
+}
+
+/*
+ * The host's mask_values: n mask_value calls in one, each column's rule
+ * resolved once while the caller keeps its hint.  Every masked value
+ * goes to the one session buffer, so their places are known only when
+ * the last is in: while masking, a changed item's outlen holds where its
+ * output starts, and the pass at the end (backwards: each output ends
+ * where the next one starts) turns that into pointers and lengths.
+ */
+int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n)
+{
+	struct jg_mask_field f = {NULL, NULL, JG_MASK_TEXT};
+	struct mask_session *ms;
+	size_t i, start, end;
+	int rc, ruled;
+
+	if (!s || (!v && n) || n > 65535)
+		return JG_ERROR;
+	if (!n)
+		return profile_has_rules(s);
+	ms = NULL;
+	if (s->mask_profile[0] && n) {
+		if (!(ms = mask_session_current(s)) || !ms->compiled)
+			return JG_ERROR;
+		ms->out.n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!v[i].in && v[i].len)
+			return JG_ERROR;
+		v[i].status = JG_OK;
+		v[i].changed = 0;
+		v[i].out = v[i].in ? v[i].in : "";
+		v[i].outlen = v[i].len;
+		if (!ms)
+			continue; /* no profile: nothing to mask */
+		if ((ruled = item_ruled(ms, &v[i])) < 0)
+			return JG_ERROR;
+		f.column = ruled ? v[i].column : NULL;
+		f.type = v[i].type;
+		start = ms->out.n;
+		rc = ms->mask_value(ms->compiled, &f, v[i].out, v[i].len,
+				    collect, &ms->out, NULL);
+		switch (rc) {
+		case JG_DECLINED:
+			break;
+		case JG_MASK_NULL:
+			v[i].status = JG_MASK_NULL;
+			v[i].changed = 1;
+			v[i].out = NULL;
+			v[i].outlen = 0;
+			break;
+		case JG_OK:
+			v[i].changed = 1;
+			v[i].outlen = start; /* made a length below */
+			break;
+		default:
+			return JG_ERROR;
+		}
+	}
+	if (!ms)
+		return JG_OK;
+	end = ms->out.n;
+	for (i = n; i-- > 0;) {
+		if (!v[i].changed || v[i].status != JG_OK)
+			continue;
+		start = v[i].outlen;
+		v[i].out = ms->out.b ? ms->out.b + start : "";
+		v[i].outlen = end - start;
+		end = start;
+	}
+	return JG_OK;
 }

@@ -6,7 +6,7 @@
  *   core_authenticate, core_session_subject   core/auth.c    (grants, idp)
  *   core_decide                               core/policy.c
  *   core_review_hold, core_review_withdraw    core/review_hold.c
- *   core_mask_value                           core/maskcore.c
+ *   core_mask_value, core_mask_values         core/maskcore.c
  *   core_record                               core/record.c
  *
  * Until a service is configured it fails closed: it returns JG_ERROR (or
@@ -32,6 +32,7 @@ int core_review_withdraw(struct jg_session *s, const char *review_id,
 int core_mask_value(struct jg_session *s, const char *column, const char *in,
 		    size_t len, const char **out, size_t *outlen,
 		    int *changed);
+int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n);
 int core_record(struct jg_session *s, const char *event,
 		const struct jg_attr *attrs, size_t n);
 

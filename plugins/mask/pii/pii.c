@@ -307,25 +307,20 @@ out:
  * hit in it would be searched for twice. */
 #define QUICK_MAX 256
 
-static int op_mask_value(const void *profile, const struct jg_mask_field *f,
-			 const char *in, size_t len, jg_mask_emit emit,
-			 void *ud, struct jg_mask_report *rep)
+/* A value that may have a rule or something to mask (op_mask_value). */
+__attribute__((noinline)) static int
+mask_value_slow(const struct pii_profile *pf, const struct jg_mask_field *f,
+		const char *in, size_t len, jg_mask_emit emit, void *ud,
+		struct jg_mask_report *rep)
 {
-	const struct pii_profile *pf = profile;
 	int carrier = f ? f->carrier : JG_MASK_TEXT;
 	const struct pii_rule *r = NULL;
 
-	if (!pf || pf->magic != PII_PROFILE_MAGIC || !emit || (!in && len) ||
-	    (carrier != JG_MASK_TEXT && carrier != JG_MASK_JSON_STRING))
-		return JG_ERROR;
-	if (!in)
-		in = "";
 	if (f && f->column && pf->nrules &&
 	    rule_lookup(pf, f->column, &r) < 0)
 		return JG_ERROR;
 	if (!r && !pf->enabled && !pf->ncustom)
 		return JG_DECLINED;
-	/* Most values have nothing to mask: say so before any setup. */
 	if (!r && len <= QUICK_MAX &&
 	    pii_value_clean(pf, (const unsigned char *)in, len))
 		return JG_DECLINED;
@@ -338,6 +333,26 @@ static int op_mask_value(const void *profile, const struct jg_mask_field *f,
 	if (r)
 		return mask_rule(pf, r, tk, in, len, &o, rep);
 	return mask_scan(pf, tk, in, len, &o, rep);
+}
+
+static int op_mask_value(const void *profile, const struct jg_mask_field *f,
+			 const char *in, size_t len, jg_mask_emit emit,
+			 void *ud, struct jg_mask_report *rep)
+{
+	const struct pii_profile *pf = profile;
+	int carrier = f ? f->carrier : JG_MASK_TEXT;
+
+	if (!pf || pf->magic != PII_PROFILE_MAGIC || !emit || (!in && len) ||
+	    (carrier != JG_MASK_TEXT && carrier != JG_MASK_JSON_STRING))
+		return JG_ERROR;
+	if (!in)
+		in = "";
+	/* Most values have no rule and nothing to mask: say so before any
+	 * setup (the core asks with no column when no rule names it). */
+	if ((!f || !f->column || !pf->nrules) && len <= QUICK_MAX &&
+	    pf->enabled && pii_value_clean(pf, (const unsigned char *)in, len))
+		return JG_DECLINED;
+	return mask_value_slow(pf, f, in, len, emit, ud, rep);
 }
 
 /* ---- streams ---- */
@@ -372,6 +387,22 @@ static int op_mask_stream(const void *profile, void *state, const char *in,
 				rep);
 }
 
+/* Resolved once per result column by the core (mask_values): the values
+ * of a column no rule names then skip the rule memo. */
+static int op_column_rule(const void *profile, const char *column)
+{
+	const struct pii_profile *pf = profile;
+	const struct pii_rule *r = NULL;
+
+	if (!pf || pf->magic != PII_PROFILE_MAGIC)
+		return JG_ERROR;
+	if (!column)
+		return pf->nrules != 0;
+	if (pf->nrules && rule_lookup(pf, column, &r) < 0)
+		return JG_ERROR;
+	return r != NULL;
+}
+
 static const struct jg_mask_ops pii_ops = {
 	.size = sizeof(struct jg_mask_ops),
 	.profile_compile = op_profile_compile,
@@ -380,6 +411,7 @@ static const struct jg_mask_ops pii_ops = {
 	.stream_state_size = op_stream_state_size,
 	.stream_init = op_stream_init,
 	.mask_stream = op_mask_stream,
+	.column_rule = op_column_rule,
 };
 
 JG_EXPORT const struct jg_plugin jg_plugin = {

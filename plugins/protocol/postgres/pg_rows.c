@@ -15,8 +15,41 @@ void pg_rowdesc_free(struct pg_rowdesc *rd)
 	for (i = 0; i < rd->n && rd->cols; i++)
 		free(rd->cols[i].name);
 	free(rd->cols);
+	free(rd->items);
 	rd->cols = NULL;
+	rd->items = NULL;
 	rd->n = 0;
+}
+
+/* The names of the types masking treats apart (pii's type kinds): those
+ * whose text cannot carry a replacement and json.  Others are text. */
+static const char *type_name(uint32_t oid)
+{
+	switch (oid) {
+	case 16: return "bool";
+	case 20: return "int8";
+	case 21: return "int2";
+	case 23: return "int4";
+	case 26: return "oid";
+	case 114: return "json";
+	case 3802: return "jsonb";
+	case 700: return "float4";
+	case 701: return "float8";
+	case 790: return "money";
+	case 829: return "macaddr";
+	case 774: return "macaddr8";
+	case 869: return "inet";
+	case 650: return "cidr";
+	case 1082: return "date";
+	case 1083: return "time";
+	case 1114: return "timestamp";
+	case 1184: return "timestamptz";
+	case 1186: return "interval";
+	case 1266: return "timetz";
+	case 1700: return "numeric";
+	case 2950: return "uuid";
+	default: return NULL;
+	}
 }
 
 int pg_rowdesc_parse(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
@@ -41,7 +74,12 @@ int pg_rowdesc_parse(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
 		return -1;
 	}
 	rd->cols = calloc(n ? (size_t)n : 1, sizeof(*rd->cols));
-	if (!rd->cols) {
+	rd->items = calloc(n ? (size_t)n : 1, sizeof(*rd->items));
+	if (!rd->cols || !rd->items) {
+		free(rd->cols);
+		free(rd->items);
+		rd->cols = NULL;
+		rd->items = NULL;
 		*why = "out of memory";
 		return -1;
 	}
@@ -61,6 +99,8 @@ int pg_rowdesc_parse(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
 			return -1;
 		}
 		c->name = strdup(name);
+		rd->items[i].column = c->name;
+		rd->items[i].type = type_name(c->type_oid);
 		rd->n = i + 1;
 		if (!c->name) {
 			pg_rowdesc_free(rd);
@@ -191,11 +231,15 @@ size_t pg_rowdesc_qualify(struct pg_rowdesc *rd, const struct pg_catalog *c)
 		struct pg_column *col = &rd->cols[i];
 
 		col->qname = NULL;
+		rd->items[i].column = col->name;
+		rd->items[i].hint = 0; /* a new name: resolve its rule again */
 		if (!col->table_oid || col->attnum <= 0)
 			continue;
 		col->qname = pg_catalog_find(c, col->table_oid, col->attnum);
 		if (!col->qname)
 			unnamed++;
+		else
+			rd->items[i].column = col->qname;
 	}
 	return unnamed;
 }
@@ -216,90 +260,209 @@ static int binary_is_text(uint32_t oid)
 	}
 }
 
-int pg_datarow_mask(const struct pg_rowdesc *rd, const uint8_t *body,
-		    size_t len, pg_mask_fn fn, void *ud, struct pg_buf *out,
-		    int *changed, const char **why)
-{
-	struct pg_reader r;
-	int16_t n;
-	int32_t vlen;
-	uint16_t i;
-	const uint8_t *v;
-	const char *col, *mo;
-	size_t moff = 0, mlen, start;
-	int ch, any = 0, named;
+/* What one value of the row being masked is (struct pg_column's kind). */
+enum pg_value_kind {
+	PG_V_NULL,   /* SQL NULL: stays NULL */
+	PG_V_TEXT,   /* given to the masker as it is */
+	PG_V_OPAQUE  /* binary, not text: only a column rule may touch it */
+};
 
-	*changed = 0;
-	pg_reader_init(&r, body, len);
-	n = pg_get_i16(&r);
-	if (r.bad || n < 0) {
-		*why = "bad DataRow column count";
+/* A blank description of n columns (a row nothing describes). */
+static int rowdesc_blank(struct pg_rowdesc *rd, uint16_t n)
+{
+	rd->n = 0;
+	rd->cols = calloc(n ? n : 1, sizeof(*rd->cols));
+	rd->items = calloc(n ? n : 1, sizeof(*rd->items));
+	if (!rd->cols || !rd->items) {
+		pg_rowdesc_free(rd);
 		return -1;
 	}
-	named = rd && rd->n == (uint16_t)n;
-	/* Most rows come out as they came: the message is rebuilt only from
-	 * the first value masking changes, the values before it copied in
-	 * one piece. */
-	for (i = 0; i < (uint16_t)n; i++) {
-		start = r.off;
-		vlen = pg_get_i32(&r);
-		if (r.bad || vlen < -1) {
-			*why = "bad DataRow value length";
-			return -1;
-		}
-		if (vlen == -1) { /* NULL stays NULL */
-			if (any)
-				pg_buf_i32(out, -1);
-			continue;
-		}
-		v = pg_get_bytes(&r, (size_t)vlen);
-		if (!v) {
+	rd->n = n;
+	return 0;
+}
+
+/*
+ * Read the row's values (p[0, len), after the column count) into rd's
+ * items, every length checked against what is left.  NULLs give the
+ * masker nothing, and a binary value that is not text nothing but its
+ * column (an empty text of its type: a rule still applies, the
+ * detectors find nothing).  Read here rather than with pg_reader: this
+ * runs for every row of a masked result.  -1: malformed.
+ */
+static int datarow_read(struct pg_rowdesc *rd, int named, const uint8_t *p,
+			size_t len, const char **why)
+{
+	size_t off = 0;
+
+	for (uint16_t i = 0; i < rd->n; i++) {
+		struct jg_mask_item *it = &rd->items[i];
+		struct pg_column *c = &rd->cols[i];
+		int32_t vlen;
+
+		if (len - off < 4) {
 			*why = "truncated DataRow";
 			return -1;
 		}
-		col = !named		   ? NULL
-		      : rd->cols[i].qname ? rd->cols[i].qname
-					  : rd->cols[i].name;
-		if (named && rd->cols[i].format == 1 &&
-		    !binary_is_text(rd->cols[i].type_oid)) {
-			/* numbers, dates and other binary values carry no
-			 * free text to detect in */
-			mo = (const char *)v;
-			mlen = (size_t)vlen;
-			ch = 0;
-		} else if (fn(ud, col, (const char *)v, (size_t)vlen, &mo,
-			      &mlen, &ch) != 0) {
-			*why = "masking failed";
+		vlen = (int32_t)((uint32_t)p[off] << 24 |
+				 (uint32_t)p[off + 1] << 16 |
+				 (uint32_t)p[off + 2] << 8 | p[off + 3]);
+		off += 4;
+		c->vlen = vlen;
+		if (vlen < 0) {
+			if (vlen != -1) {
+				*why = "bad DataRow value length";
+				return -1;
+			}
+			c->kind = PG_V_NULL;
+			it->in = NULL;
+			it->len = 0;
+			continue;
+		}
+		if ((size_t)vlen > len - off) {
+			*why = "truncated DataRow";
 			return -1;
 		}
-		if (mlen > 0x7fffffffU) {
-			*why = "masked value too long";
-			return -1;
-		}
-		if (ch && !any) {
-			pg_buf_reset(out);
-			moff = pg_msg_begin(out, 'D');
-			pg_buf_add(out, body, start);
-			any = 1;
-		}
-		if (any) {
-			pg_buf_i32(out, (int32_t)mlen);
-			pg_buf_add(out, mo, mlen);
+		it->in = (const char *)p + off;
+		off += (size_t)vlen;
+		if (named && c->format == 1 && !binary_is_text(c->type_oid)) {
+			c->kind = PG_V_OPAQUE;
+			it->len = 0;
+		} else {
+			c->kind = PG_V_TEXT;
+			it->len = (size_t)vlen;
 		}
 	}
-	if (pg_remaining(&r) != 0) {
+	if (off != len) {
 		*why = "bytes after the last DataRow value";
 		return -1;
 	}
-	if (!any)
-		return 0;
+	return 0;
+}
+
+int pg_datarow_mask_values(struct pg_rowdesc *rd, const uint8_t *body,
+			   size_t len, pg_mask_values_fn fn, void *ud,
+			   struct pg_buf *out, int *changed, const char **why)
+{
+	struct pg_rowdesc blank = {0, NULL, NULL}, *d = rd;
+	int16_t n;
+	size_t moff;
+	int rc = -1, any = 0;
+
+	*changed = 0;
+	n = len >= 2 ? (int16_t)((uint16_t)body[0] << 8 | body[1]) : -1;
+	if (n < 0) {
+		*why = "bad DataRow column count";
+		return -1;
+	}
+	if (!rd || rd->n != (uint16_t)n || !rd->items) {
+		if (rowdesc_blank(&blank, (uint16_t)n) < 0) {
+			*why = "out of memory";
+			return -1;
+		}
+		d = &blank;
+	}
+	if (datarow_read(d, d == rd, body + 2, len - 2, why) < 0)
+		goto out;
+	if (fn(ud, d->items, d->n) != 0) {
+		*why = "masking failed";
+		goto out;
+	}
+	for (uint16_t i = 0; i < d->n && !any; i++)
+		any = d->cols[i].kind != PG_V_NULL && d->items[i].changed;
+	if (!any) {
+		rc = 0;
+		goto out;
+	}
+	/* rebuilt only when a value changed: most rows go out as they came */
+	pg_buf_reset(out);
+	moff = pg_msg_begin(out, 'D');
+	pg_buf_i16(out, n);
+	for (uint16_t i = 0; i < d->n; i++) {
+		const struct jg_mask_item *it = &d->items[i];
+		int kind = d->cols[i].kind;
+
+		if (kind == PG_V_NULL ||
+		    (it->changed && (kind == PG_V_OPAQUE ||
+				     it->status == JG_MASK_NULL))) {
+			pg_buf_i32(out, -1);
+			continue;
+		}
+		if (kind == PG_V_OPAQUE) {
+			pg_buf_i32(out, d->cols[i].vlen);
+			pg_buf_add(out, it->in, (size_t)d->cols[i].vlen);
+			continue;
+		}
+		if (it->outlen > 0x7fffffffU) {
+			*why = "masked value too long";
+			goto out;
+		}
+		pg_buf_i32(out, (int32_t)it->outlen);
+		pg_buf_add(out, it->out, it->outlen);
+	}
 	pg_msg_end(out, moff);
 	if (out->oom) {
 		*why = "out of memory";
-		return -1;
+		goto out;
 	}
 	*changed = 1;
+	rc = 0;
+out:
+	if (d == &blank)
+		pg_rowdesc_free(&blank);
+	return rc;
+}
+
+int pg_mask_values_each(void *ud, struct jg_mask_item *v, size_t n)
+{
+	struct pg_mask_each *a = ud;
+	const char *mo, *base;
+	size_t i, mlen, start, end;
+	int ch;
+
+	pg_buf_reset(&a->buf);
+	for (i = 0; i < n; i++) {
+		v[i].status = JG_OK;
+		v[i].changed = 0;
+		v[i].out = v[i].in;
+		v[i].outlen = v[i].len;
+		if (a->fn(a->ud, v[i].column, v[i].in ? v[i].in : "", v[i].len,
+			  &mo, &mlen, &ch) != 0)
+			return -1;
+		if (!ch)
+			continue;
+		/* where it starts in buf for now: made a pointer below */
+		v[i].changed = 1;
+		v[i].outlen = a->buf.len;
+		pg_buf_add(&a->buf, mo, mlen);
+	}
+	if (a->buf.oom)
+		return -1;
+	/* each copy ends where the next one starts */
+	base = a->buf.data ? (const char *)a->buf.data : "";
+	end = a->buf.len;
+	for (i = n; i-- > 0;) {
+		if (!v[i].changed)
+			continue;
+		start = v[i].outlen;
+		v[i].out = base + start;
+		v[i].outlen = end - start;
+		end = start;
+	}
 	return 0;
+}
+
+int pg_datarow_mask(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
+		    pg_mask_fn fn, void *ud, struct pg_buf *out, int *changed,
+		    const char **why)
+{
+	struct pg_mask_each a = {fn, ud, {0}};
+	int rc;
+
+	pg_buf_init(&a.buf);
+	rc = pg_datarow_mask_values(rd, body, len, pg_mask_values_each, &a,
+				    out, changed, why);
+	pg_buf_free(&a.buf);
+	return rc;
 }
 
 /* Mask one NUL-terminated string into out (keeping it a C string). */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jitgate/mask.h>
+
 #include "pg_msg.h"
 
 /* One column of a RowDescription. */
@@ -20,11 +22,19 @@ struct pg_column {
 	int16_t attnum;
 	uint32_t type_oid;
 	int16_t format; /* 0 text, 1 binary */
+	uint8_t kind;   /* this row's value: enum pg_value_kind (scratch) */
+	int32_t vlen;   /* this row's value length (scratch) */
 };
 
+/*
+ * A description and what masking its rows needs: one mask item per
+ * column, kept for the whole result so each column's rule hint
+ * (struct jg_mask_item) is resolved once, not once per row.
+ */
 struct pg_rowdesc {
 	uint16_t n;
 	struct pg_column *cols;
+	struct jg_mask_item *items; /* n of them */
 };
 
 /*
@@ -79,17 +89,39 @@ void pg_rowdesc_free(struct pg_rowdesc *rd);
 typedef int (*pg_mask_fn)(void *ud, const char *column, const char *in,
 			  size_t len, const char **out, size_t *outlen,
 			  int *changed);
+/* Mask n values at once: the host's mask_values.  0 or -1 (send none). */
+typedef int (*pg_mask_values_fn)(void *ud, struct jg_mask_item *v,
+				 size_t n);
 
 /*
- * Mask the values of a DataRow body, each under its column's qname, else
- * its result name.  rd may be NULL or not match (then values are masked
- * with no column name: detectors only).  On a change,
- * out holds the whole rebuilt 'D' message and *changed is 1.  -1: the
- * row is malformed or masking failed; it must not be sent.
+ * pg_mask_values_fn over a pg_mask_fn, for a host without mask_values
+ * (and tests): each changed value is copied into buf, since the one-value
+ * masker's output lasts only until its next call.
  */
-int pg_datarow_mask(const struct pg_rowdesc *rd, const uint8_t *body,
-		    size_t len, pg_mask_fn fn, void *ud, struct pg_buf *out,
-		    int *changed, const char **why);
+struct pg_mask_each {
+	pg_mask_fn fn;
+	void *ud;
+	struct pg_buf buf;
+};
+int pg_mask_values_each(void *ud, struct jg_mask_item *v, size_t n);
+
+/*
+ * Mask the values of a DataRow body in one fn call, each under its
+ * column's qname, else its result name, and its type.  rd may be NULL or
+ * not match (then values are masked with no column name: detectors
+ * only).  A value masking makes NULL is sent as NULL; a binary value that
+ * is not text is not given to the detectors, but a column rule that
+ * would change it makes it NULL.  On a change, out holds the whole
+ * rebuilt 'D' message and *changed is 1.  -1: the row is malformed or
+ * masking failed; it must not be sent.
+ */
+int pg_datarow_mask_values(struct pg_rowdesc *rd, const uint8_t *body,
+			   size_t len, pg_mask_values_fn fn, void *ud,
+			   struct pg_buf *out, int *changed, const char **why);
+/* The same, one fn call per value (through pg_mask_values_each). */
+int pg_datarow_mask(struct pg_rowdesc *rd, const uint8_t *body, size_t len,
+		    pg_mask_fn fn, void *ud, struct pg_buf *out, int *changed,
+		    const char **why);
 
 /*
  * Same for the free-text messages: 'N'/'E' (every field), 'A' (the

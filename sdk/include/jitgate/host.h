@@ -126,6 +126,39 @@ struct jg_tls_client {
 };
 
 /**
+ * One value of a host mask_values() call (ABI 1.3).  The caller fills the
+ * "in" fields; the core fills the "out" ones.
+ */
+struct jg_mask_item {
+	/** in: "schema.table.column" or a key name, or NULL (as for
+	 *  mask_value()). */
+	const char *column;
+	/** in: PostgreSQL type name ("int4", "text", "jsonb"...) or NULL
+	 *  (text).  A value whose type cannot carry a replacement string
+	 *  comes back as JG_MASK_NULL when anything in it is masked. */
+	const char *type;
+	/** in: the value, len bytes (NULL only when len is 0). */
+	const char *in;
+	/** in: its length. */
+	size_t len;
+	/** in/out: the core's memo of whether a column rule applies to
+	 *  column under the session's profile.  Set it to 0 when column is
+	 *  new (a new result description) and hand back what the last call
+	 *  left for the same column: the rule is then looked up once per
+	 *  result, not once per value.  Opaque otherwise. */
+	uint32_t hint;
+	/** out: JG_OK (send out/outlen) or JG_MASK_NULL (send NULL). */
+	int status;
+	/** out: non-zero if what to send differs from in. */
+	int changed;
+	/** out: the value to send (in itself when unchanged; else session
+	 *  memory valid until the session's next mask call). */
+	const char *out;
+	/** out: its length. */
+	size_t outlen;
+};
+
+/**
  * The host services table.  Starts with a frozen prefix like the
  * descriptor; everything after it is appended, never reordered.
  */
@@ -384,6 +417,23 @@ struct jg_host {
 	 */
 	int (*review_withdraw)(struct jg_session *s, const char *review_id,
 			       const char *reason);
+
+	/**
+	 * Mask n values in one call under the session's masking profile:
+	 * all the values of a result row, say.  The same as n mask_value()
+	 * calls (with each item's type), for less per value: one call, and
+	 * a column's rule looked up once while its hint is kept.  JG_OK:
+	 * every item's status says what to send (every changed out stays
+	 * valid together until the session's next mask call).  Any other
+	 * status: send none of them (fail closed).  n is at most 65535.
+	 * With n == 0 (v may be NULL) it masks nothing and says whether
+	 * column rules could apply: 1 when the session's profile has any,
+	 * JG_OK (0) when it has none or no profile applies; for values the
+	 * caller cannot name (it must then not send them).  Check
+	 * JG_HOST_HAS(host, mask_values) before calling it.
+	 */
+	int (*mask_values)(struct jg_session *s, struct jg_mask_item *v,
+			   size_t n);
 };
 
 /** Non-zero if host h provides the service named member. */

@@ -29,7 +29,10 @@
  *        configuration: take no exclusive resources, start no work).
  *   1.3  host: review_withdraw() appended (a protocol plugin gives up
  *        an action held for review when its client cancels or leaves;
- *        the review becomes "withdrawn").
+ *        the review becomes "withdrawn").  host: mask_values() appended
+ *        after it (a row's values masked in one call, struct
+ *        jg_mask_item; column rules resolved once per result).  mask:
+ *        column_rule() appended to struct jg_mask_ops (JG_MASK_OPS_HAS).
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H

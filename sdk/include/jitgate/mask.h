@@ -138,7 +138,29 @@ struct jg_mask_ops {
 	int (*mask_stream)(const void *profile, void *state, const char *in,
 			   size_t len, jg_mask_emit emit, void *ud,
 			   struct jg_mask_report *rep);
+
+	/* ---- appended in ABI 1.3: check size (JG_MASK_OPS_HAS) ---- */
+
+	/**
+	 * Whether a column rule of profile matches column (a name as for
+	 * struct jg_mask_field's column).  1: one does, so its values must
+	 * go to mask_value() with that name; 0: none does, so mask_value()
+	 * with a NULL column masks its values exactly the same way
+	 * (detectors only) and needs no rule look-up per value; JG_ERROR:
+	 * it cannot tell (fail closed).  With a NULL column: 1 if the
+	 * profile has any column rule at all, else 0 (for values whose
+	 * names cannot be known).  Thread-safe on a compiled profile.
+	 * Lets a caller resolve a result's columns once per result instead
+	 * of once per value.
+	 */
+	int (*column_rule)(const void *profile, const char *column);
 };
+
+/** Non-zero if mask ops o (from a plugin descriptor) have member. */
+#define JG_MASK_OPS_HAS(o, member)                                            \
+	((o)->size >= offsetof(struct jg_mask_ops, member) +                  \
+			      sizeof((o)->member) &&                          \
+	 (o)->member != NULL)
 
 #ifdef __cplusplus
 }

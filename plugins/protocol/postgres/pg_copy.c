@@ -1,0 +1,338 @@
+/*
+ * What a COPY ... TO STDOUT statement says about its rows: columns and
+ * format, from PostgreSQL's own parser (libpg_query), and the columns
+ * named from the catalog.  See pg_copy.h.
+ */
+#include "pg_copy.h"
+
+#include <json-c/json.h>
+#include <pg_query.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* json-c's default depth is too small for real statements (as in
+ * pg_classify.c); deeper than this, the text is refused. */
+#define COPY_MAX_DEPTH 1000
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return NULL;
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+/* {"Type": {...}} -> "Type", {...} */
+static json_object *unwrap(json_object *w, const char *want)
+{
+	struct json_object_iterator it, end;
+
+	if (!w || !json_object_is_type(w, json_type_object) ||
+	    json_object_object_length(w) != 1)
+		return NULL;
+	it = json_object_iter_begin(w);
+	end = json_object_iter_end(w);
+	if (json_object_iter_equal(&it, &end) ||
+	    strcmp(json_object_iter_peek_name(&it), want) != 0)
+		return NULL;
+	return json_object_iter_peek_value(&it);
+}
+
+int pg_copy_maybe(const char *sql)
+{
+	return sql && strcasestr(sql, "copy") != NULL;
+}
+
+void pg_copy_spec_free(struct pg_copy_spec *s)
+{
+	while (s) {
+		struct pg_copy_spec *next = s->next;
+		size_t i;
+
+		free(s->fmt.null);
+		free(s->table);
+		for (i = 0; i < s->ncols; i++)
+			free(s->cols[i]);
+		free(s->cols);
+		for (i = 0; i < s->nnames; i++)
+			free(s->names[i]);
+		free(s->names);
+		free(s);
+		s = next;
+	}
+}
+
+/* A one-byte option (DELIMITER, QUOTE, ESCAPE); PostgreSQL insists on
+ * one byte too.  -1 otherwise. */
+static int one_byte(const char *v, char *out)
+{
+	if (!v || strlen(v) != 1)
+		return -1;
+	*out = v[0];
+	return 0;
+}
+
+/* An option's value: a string, a boolean as "true"/"false", a number as
+ * text, or NULL when it has none (HEADER alone). */
+static const char *opt_arg(json_object *de, char *num, size_t numlen)
+{
+	json_object *a = get(de, "arg"), *n;
+
+	if (!a)
+		return NULL;
+	if ((n = unwrap(a, "String")))
+		return get_str(n, "sval") ? get_str(n, "sval") : "";
+	if ((n = unwrap(a, "Boolean")))
+		return get(n, "boolval") ? "true" : "false";
+	if ((n = unwrap(a, "Integer"))) {
+		snprintf(num, numlen, "%d",
+			 get(n, "ival") ? json_object_get_int(get(n, "ival"))
+					: 0);
+		return num;
+	}
+	return "";
+}
+
+static int falsy(const char *v)
+{
+	return v && (!strcasecmp(v, "false") || !strcasecmp(v, "off") ||
+		     !strcmp(v, "0"));
+}
+
+/* The options list into s.  -1: one the splitter cannot follow. */
+static int copy_options(struct pg_copy_spec *s, json_object *opts)
+{
+	const char *quote = NULL, *escape = NULL, *delim = NULL, *null = NULL;
+	char num[16];
+	size_t i, n;
+
+	n = opts && json_object_is_type(opts, json_type_array)
+		    ? json_object_array_length(opts)
+		    : 0;
+	for (i = 0; i < n; i++) {
+		json_object *de = unwrap(json_object_array_get_idx(opts, i),
+					 "DefElem");
+		const char *name = get_str(de, "defname");
+		const char *v = opt_arg(de, num, sizeof(num));
+
+		if (!name)
+			continue;
+		if (!strcmp(name, "format")) {
+			s->binary = v && !strcasecmp(v, "binary");
+			s->fmt.csv = v && !strcasecmp(v, "csv");
+		} else if (!strcmp(name, "delimiter")) {
+			delim = v;
+		} else if (!strcmp(name, "quote")) {
+			quote = v;
+		} else if (!strcmp(name, "escape")) {
+			escape = v;
+		} else if (!strcmp(name, "null")) {
+			null = v;
+		} else if (!strcmp(name, "header")) {
+			s->fmt.header = !falsy(v);
+		} else if (!strcmp(name, "encoding")) {
+			s->encoding = 1;
+		}
+		/* force_quote and the rest change only how PostgreSQL
+		 * quotes, which the splitter reads either way */
+	}
+	s->fmt.delim = s->fmt.csv ? ',' : '\t';
+	s->fmt.quote = '"';
+	if ((delim && one_byte(delim, &s->fmt.delim) < 0) ||
+	    (quote && one_byte(quote, &s->fmt.quote) < 0))
+		return -1;
+	s->fmt.escape = s->fmt.quote;
+	if (escape && one_byte(escape, &s->fmt.escape) < 0)
+		return -1;
+	if (!null)
+		null = s->fmt.csv ? "" : "\\N";
+	s->fmt.null_len = strlen(null);
+	return (s->fmt.null = strdup(null)) ? 0 : -1;
+}
+
+static char *qualified(json_object *rel)
+{
+	const char *schema = get_str(rel, "schemaname");
+	const char *name = get_str(rel, "relname");
+	char *out;
+	size_t n;
+
+	if (!name)
+		return NULL;
+	if (!schema)
+		schema = "public"; /* as pg_classify.c: no search_path */
+	n = strlen(schema) + 1 + strlen(name) + 1;
+	if ((out = malloc(n)))
+		snprintf(out, n, "%s.%s", schema, name);
+	return out;
+}
+
+/* One CopyStmt node into a new spec (NULL: not TO STDOUT, or *bad). */
+static struct pg_copy_spec *copy_spec(json_object *cs, int *bad)
+{
+	struct pg_copy_spec *s;
+	json_object *att = get(cs, "attlist");
+	size_t i, n;
+
+	if (get(cs, "is_from") || get(cs, "filename") || get(cs, "is_program"))
+		return NULL; /* in, or to a server file: not rows for us */
+	if (!(s = calloc(1, sizeof(*s)))) {
+		*bad = 1;
+		return NULL;
+	}
+	s->query = get(cs, "query") != NULL;
+	if (copy_options(s, get(cs, "options")) < 0)
+		goto fail;
+	if (!s->query && !(s->table = qualified(unwrap(get(cs, "relation"),
+							"RangeVar")) ?:
+					qualified(get(cs, "relation"))))
+		goto fail;
+	n = att && json_object_is_type(att, json_type_array)
+		    ? json_object_array_length(att)
+		    : 0;
+	if (n && !(s->cols = calloc(n, sizeof(*s->cols))))
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const char *c = get_str(
+			unwrap(json_object_array_get_idx(att, i), "String"),
+			"sval");
+		if (!c || !(s->cols[i] = strdup(c)))
+			goto fail;
+		s->ncols = i + 1;
+	}
+	return s;
+fail:
+	pg_copy_spec_free(s);
+	*bad = 1;
+	return NULL;
+}
+
+int pg_copy_specs(const char *sql, struct pg_copy_spec **out)
+{
+	PgQueryParseResult r;
+	struct json_tokener *tok = NULL;
+	json_object *root = NULL, *stmts;
+	struct pg_copy_spec **tail = out;
+	size_t i, n;
+	int bad = 0;
+
+	*out = NULL;
+	r = pg_query_parse(sql);
+	if (r.error || !(tok = json_tokener_new_ex(COPY_MAX_DEPTH))) {
+		bad = 1;
+		goto done;
+	}
+	root = json_tokener_parse_ex(tok, r.parse_tree,
+				     (int)strlen(r.parse_tree));
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		bad = 1;
+		goto done;
+	}
+	stmts = get(root, "stmts");
+	n = stmts && json_object_is_type(stmts, json_type_array)
+		    ? json_object_array_length(stmts)
+		    : 0;
+	for (i = 0; i < n && !bad; i++) {
+		json_object *cs = unwrap(
+			get(json_object_array_get_idx(stmts, i), "stmt"),
+			"CopyStmt");
+		if (cs && (*tail = copy_spec(cs, &bad)))
+			tail = &(*tail)->next;
+	}
+done:
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok);
+	pg_query_free_parse_result(r);
+	if (bad) {
+		pg_copy_spec_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static char *join3(const char *a, const char *b)
+{
+	size_t n = strlen(a) + 1 + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s.%s", a, b);
+	return s;
+}
+
+/*
+ * The table's columns in column-number order: the catalog is sorted by
+ * (table OID, column number), so they are the run of entries of the OID
+ * whose names start with "schema.table.".  A name two tables could give
+ * (identifiers with dots in them) is not trusted.
+ */
+static int catalog_columns(struct pg_copy_spec *s, const struct pg_catalog *c)
+{
+	size_t tl = strlen(s->table), i, first = 0, n;
+	int found = 0;
+
+	if (!c || c->failed || c->truncated)
+		return -1;
+	for (i = 0; i < c->n; i++) {
+		const char *nm = c->v[i].name;
+		if (strncmp(nm, s->table, tl) != 0 || nm[tl] != '.')
+			continue;
+		if (found && c->v[i].oid != c->v[first].oid)
+			return -1; /* two tables answer to the name */
+		if (!found)
+			first = i;
+		found = 1;
+	}
+	if (!found)
+		return -1;
+	for (n = 0; first + n < c->n && c->v[first + n].oid == c->v[first].oid;)
+		n++;
+	if (!(s->names = calloc(n, sizeof(*s->names))))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!(s->names[i] = strdup(c->v[first + i].name)))
+			return -1;
+		s->nnames = i + 1;
+	}
+	return 0;
+}
+
+int pg_copy_name(struct pg_copy_spec *s, const struct pg_catalog *c)
+{
+	if (s->query || !s->table)
+		return -1;
+	if (!s->ncols)
+		return catalog_columns(s, c);
+	if (!(s->names = calloc(s->ncols, sizeof(*s->names))))
+		return -1;
+	for (size_t i = 0; i < s->ncols; i++) {
+		if (!(s->names[i] = join3(s->table, s->cols[i])))
+			return -1;
+		s->nnames = i + 1;
+	}
+	return 0;
+}
+
+void pg_copy_state_free(struct pg_copy_state *cs)
+{
+	if (!cs)
+		return;
+	pg_copy_spec_free(cs->specs);
+	if (cs->active)
+		pg_copy_out_free(&cs->out);
+	free(cs);
+}
