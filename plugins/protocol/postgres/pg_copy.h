@@ -128,4 +128,23 @@ struct pg_copy_state {
 };
 void pg_copy_state_free(struct pg_copy_state *cs);
 
+/* ---- pg_copy_relay.c, for pg_relay.c ---- */
+struct pg_session;
+
+/* The host's mask_values with the session in ud (DataRow, COPY). */
+int pg_mask_values_host(void *ud, struct jg_mask_item *v, size_t n);
+/* A Query or Parse going upstream: note its COPY TO STDOUT statements;
+ * -1 when one cannot be masked and the message was refused instead. */
+int pg_copy_sent(struct pg_session *ps, const uint8_t *p, size_t n);
+/* CopyOutResponse while masking: 0, or -1 (the session ended). */
+int pg_copy_out_start(struct pg_session *ps, const struct pg_frame *f);
+/* CopyData (or, with done, CopyDone) while masking: *out and *outlen get
+ * what to send (left alone: the message as it came).  -1 with *why:
+ * nothing may be sent. */
+int pg_copy_out_message(struct pg_session *ps, const struct pg_frame *f,
+			const uint8_t *msg, int done, const uint8_t **out,
+			size_t *outlen, const char **why);
+/* The COPY being masked is over (or aborted): drop what it held. */
+void pg_copy_end(struct pg_session *ps);
+
 #endif /* PG_COPY_H */

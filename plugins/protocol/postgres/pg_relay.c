@@ -64,11 +64,9 @@ int pg_client_write(struct pg_session *ps, const void *p, size_t n)
 	return 0;
 }
 
-static int copy_sent(struct pg_session *ps, const uint8_t *p, size_t n);
-
 void pg_send_upstream_frame(struct pg_session *ps, const uint8_t *p, size_t n)
 {
-	if ((p[0] == 'Q' || p[0] == 'P') && copy_sent(ps, p, n) < 0)
+	if ((p[0] == 'Q' || p[0] == 'P') && pg_copy_sent(ps, p, n) < 0)
 		return; /* refused in its place */
 	/* each of these ends in exactly one ReadyForQuery */
 	if (p[0] == 'Q' || p[0] == 'S' || p[0] == 'F')
@@ -131,215 +129,6 @@ void pg_deny(struct pg_session *ps, uint8_t type, const char *sqlstate,
 	if (!ps->out.oom)
 		pg_send_upstream_frame(ps, ps->out.data, ps->out.len);
 	pg_buf_reset(&ps->out);
-}
-
-/* ---- COPY ... TO STDOUT (pg_copy.h) ---- */
-
-/* All the values of a row in one host call (DataRow, COPY). */
-static int host_mask_values(void *ud, struct jg_mask_item *v, size_t n)
-{
-	struct pg_session *ps = ud;
-
-	return ps->h->mask_values(ps->s, v, n) == JG_OK ? 0 : -1;
-}
-
-
-/* Whether column rules could apply to values the gateway cannot name:
- * 1, 0, or -1 (it cannot tell: as if they could). */
-static int column_rules(struct pg_session *ps)
-{
-	int rc;
-
-	if (!ps->masking)
-		return 0;
-	if (!JG_HOST_HAS(ps->h, mask_values))
-		return 1;
-	rc = ps->h->mask_values(ps->s, NULL, 0);
-	return rc == JG_OK ? 0 : 1;
-}
-
-static struct pg_copy_state *copy_state(struct pg_session *ps)
-{
-	if (!ps->copy)
-		ps->copy = calloc(1, sizeof(*ps->copy));
-	return ps->copy;
-}
-
-/* Specs of Queries whose ReadyForQuery came are of no use any more. */
-static void copy_prune(struct pg_session *ps)
-{
-	struct pg_copy_spec *s;
-
-	while (ps->copy && (s = ps->copy->specs) && s->epoch <= ps->rfq_seen) {
-		ps->copy->specs = s->next;
-		s->next = NULL;
-		pg_copy_spec_free(s);
-	}
-}
-
-/* Why a COPY to the client cannot run under the session's masking, or
- * NULL if it can.  Names its columns on the way. */
-static const char *copy_refusal(struct pg_session *ps, struct pg_copy_spec *s,
-				int *rules)
-{
-	int named = pg_copy_name(s, &ps->cat) == 0;
-
-	if (!ps->masking)
-		return NULL;
-	if (s->binary)
-		return "binary COPY is refused while masking applies";
-	if (s->encoding)
-		return "COPY with an ENCODING option is refused while masking "
-		       "applies";
-	if (named)
-		return NULL;
-	if (*rules < 0)
-		*rules = column_rules(ps);
-	if (!*rules)
-		return NULL;
-	return s->query ? "COPY (query) TO STDOUT is refused while column "
-			  "masking rules apply: its columns cannot be named"
-			: "COPY TO STDOUT of a table the gateway cannot name "
-			  "the columns of is refused while column masking "
-			  "rules apply";
-}
-
-/*
- * A Query or Parse going upstream: note each COPY ... TO STDOUT in it
- * (rows of a Query's COPYs come in the order of its statements, before
- * its ReadyForQuery), and refuse the message in its place when one
- * cannot be masked.  -1: refused.
- */
-static int copy_sent(struct pg_session *ps, const uint8_t *p, size_t n)
-{
-	struct pg_copy_spec *specs = NULL, *s, **tail;
-	const char *sql = (const char *)p + 5, *why = NULL;
-	const uint8_t *nul;
-	int rules = -1;
-
-	if (n < 6 || p[n - 1] != 0)
-		return 0;
-	if (p[0] == 'P') { /* name, then the text */
-		nul = memchr(p + 5, 0, n - 5);
-		if (!nul || (size_t)(nul - p) + 1 >= n)
-			return 0;
-		sql = (const char *)nul + 1;
-		if (!memchr(sql, 0, n - (size_t)(nul + 1 - p)))
-			return 0;
-	}
-	if (!pg_copy_maybe(sql) || pg_copy_specs(sql, &specs) < 0 || !specs)
-		return 0; /* what does not parse does not run */
-	for (s = specs; s && !why; s = s->next)
-		why = copy_refusal(ps, s, &rules);
-	if (why) {
-		pg_copy_spec_free(specs);
-		ps->h->log(PG_PLUGIN, ps->s, JG_LOG_INFO, "PG0303", "%s", why);
-		pg_deny(ps, p[0], "42501", why,
-			"COPY a table with its column list, COPY table TO "
-			"STDOUT for a table that existed when the session "
-			"began, or SELECT the rows.");
-		return -1;
-	}
-	/* the extended protocol runs a Parse's COPY later, maybe more than
-	 * once: its rows get no names (column rules make it fail closed) */
-	if (p[0] == 'P' || !copy_state(ps)) {
-		pg_copy_spec_free(specs);
-		return 0;
-	}
-	copy_prune(ps);
-	for (s = specs; s; s = s->next)
-		s->epoch = ps->rfq_sent + 1; /* this Query's ReadyForQuery */
-	for (tail = &ps->copy->specs; *tail; tail = &(*tail)->next)
-		;
-	*tail = specs;
-	return 0;
-}
-
-static void copy_end(struct pg_session *ps)
-{
-	if (ps->copy && ps->copy->active) {
-		pg_copy_out_free(&ps->copy->out);
-		ps->copy->active = 0;
-	}
-}
-
-/* CopyOutResponse while masking: set up the masking of its rows.  0, or
- * -1 when the session ended. */
-static int copy_out_start(struct pg_session *ps, const struct pg_frame *f)
-{
-	struct pg_copy_spec *spec = NULL;
-	uint16_t n;
-	int rc;
-
-	n = f->body_len >= 3 ? (uint16_t)(f->body[1] << 8 | f->body[2]) : 0;
-	if (f->body_len < 3 || f->body_len != 3 + 2 * (size_t)n) {
-		pg_fatal(ps, "08P01", "malformed CopyOutResponse", NULL);
-		return -1;
-	}
-	if (!copy_state(ps)) {
-		pg_fatal(ps, "53200", "out of memory", NULL);
-		return -1;
-	}
-	copy_end(ps);
-	copy_prune(ps);
-	/* the next spec of the Query now running */
-	if (ps->copy->specs && ps->copy->specs->epoch == ps->rfq_seen + 1) {
-		spec = ps->copy->specs;
-		ps->copy->specs = spec->next;
-		spec->next = NULL;
-	}
-	if ((!spec || spec->nnames != n) && column_rules(ps)) {
-		pg_copy_spec_free(spec);
-		ps->h->metric_add(PG_PLUGIN, "rows_unnamed", 1);
-		pg_fatal(ps, "42501",
-			 "masking applies to this session and the gateway "
-			 "cannot name the columns of this COPY, so its rows "
-			 "are not sent",
-			 "Send COPY table (columns) TO STDOUT as a simple "
-			 "query, or SELECT the rows.");
-		return -1;
-	}
-	rc = pg_copy_out_begin(&ps->copy->out, spec, n);
-	pg_copy_spec_free(spec);
-	if (rc < 0) {
-		pg_fatal(ps, "53200", "out of memory", NULL);
-		return -1;
-	}
-	ps->copy->active = 1;
-	return 0;
-}
-
-/* CopyData (or, with done, CopyDone) of a COPY being masked: *out gets
- * what to send.  -1 with *why: not relayed. */
-static int copy_out_message(struct pg_session *ps, const struct pg_frame *f,
-			    const uint8_t *msg, int done, const uint8_t **out,
-			    size_t *outlen, const char **why)
-{
-	struct pg_copy_out *co = &ps->copy->out;
-	size_t off;
-	int same = 0;
-
-	if (done ? pg_copy_out_done(co, host_mask_values, ps, why)
-		 : pg_copy_out_data(co, f->body, f->body_len,
-				    host_mask_values, ps, &same, why))
-		return -1;
-	if (same)
-		return 0;
-	pg_buf_reset(&ps->out);
-	if (co->out.len) {
-		off = pg_msg_begin(&ps->out, 'd');
-		pg_buf_add(&ps->out, co->out.data, co->out.len);
-		pg_msg_end(&ps->out, off);
-	}
-	if (done)
-		pg_buf_add(&ps->out, msg, f->total);
-	if (ps->out.oom) {
-		*why = "out of memory";
-		return -1;
-	}
-	*out = ps->out.data;
-	*outlen = ps->out.len;
-	return 0;
 }
 
 /* ---- frontend ---- */
@@ -605,7 +394,7 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 	 * message that ends it: a later DataRow needs a new description */
 	if (strchr("CIsnEZ", f->type)) {
 		ps->rd_valid = 0;
-		copy_end(ps); /* a COPY ends with its CopyDone, or these */
+		pg_copy_end(ps); /* a COPY ends with its CopyDone, or these */
 	}
 	switch (f->type) {
 	case 'Z':
@@ -652,13 +441,13 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 				 NULL);
 			return -1;
 		}
-		return copy_out_start(ps, f);
+		return pg_copy_out_start(ps, f);
 	case 'c':
 		if (!ps->copy || !ps->copy->active)
 			return 0;
-		if (copy_out_message(ps, f, msg, 1, out, outlen, &why) < 0)
+		if (pg_copy_out_message(ps, f, msg, 1, out, outlen, &why) < 0)
 			goto bad;
-		copy_end(ps);
+		pg_copy_end(ps);
 		return 0;
 	case 'W':
 		pg_fatal(ps, "0A000", "replication is not supported", NULL);
@@ -669,7 +458,7 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 		if ((JG_HOST_HAS(ps->h, mask_values)
 			     ? pg_datarow_mask_values(&ps->rd, f->body,
 						      f->body_len,
-						      host_mask_values, ps,
+						      pg_mask_values_host, ps,
 						      &ps->out, &changed, &why)
 			     : pg_datarow_mask(&ps->rd, f->body, f->body_len,
 					       host_mask, ps, &ps->out,
@@ -681,16 +470,7 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 		}
 		return 0;
 	case 'd':
-		/* masking turned on after the COPY began: its rows are
-		 * whole values for the detectors, or not sent at all */
-		if ((!ps->copy || !ps->copy->active) &&
-		    (column_rules(ps) || !copy_state(ps) ||
-		     pg_copy_out_begin(&ps->copy->out, NULL, 0) < 0)) {
-			why = "the columns of this COPY cannot be named";
-			goto bad;
-		}
-		ps->copy->active = 1;
-		if (copy_out_message(ps, f, msg, 0, out, outlen, &why) < 0)
+		if (pg_copy_out_message(ps, f, msg, 0, out, outlen, &why) < 0)
 			goto bad;
 		return 0;
 	default:
