@@ -275,7 +275,19 @@ static struct mask_session *mask_session(struct jg_session *s)
 
 /* The session's masking state with its profile current; NULL: fail
  * closed (out of memory). */
-static struct mask_session *mask_session_current(struct jg_session *s)
+static struct mask_session *mask_session_find(struct jg_session *s);
+
+static inline struct mask_session *mask_session_current(struct jg_session *s)
+{
+	struct mask_session *ms = s->mask;
+
+	/* the common case inline: this runs once per masked row */
+	if (ms && ms->serial == s->mask_serial + 1)
+		return ms;
+	return mask_session_find(s);
+}
+
+static struct mask_session *mask_session_find(struct jg_session *s)
 {
 	struct mask_session *ms = mask_session(s);
 	const struct maskcore *mc;
@@ -408,6 +420,7 @@ int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n)
 	struct jg_mask_field f = {NULL, NULL, JG_MASK_TEXT};
 	struct mask_session *ms;
 	size_t i, start, end;
+	uint32_t norule = 0;
 	int rc, ruled;
 
 	if (!s || (!v && n) || n > 65535)
@@ -419,6 +432,8 @@ int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n)
 		if (!(ms = mask_session_current(s)) || !ms->compiled)
 			return JG_ERROR;
 		ms->out.n = 0;
+		/* the hint of a column resolved to have no rule */
+		norule = hint_key(ms) << 1;
 	}
 	for (i = 0; i < n; i++) {
 		if (!v[i].in && v[i].len)
@@ -429,7 +444,10 @@ int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n)
 		v[i].outlen = v[i].len;
 		if (!ms)
 			continue; /* no profile: nothing to mask */
-		if ((ruled = item_ruled(ms, &v[i])) < 0)
+		/* a column known to have no rule, the common case, inline */
+		if (!v[i].column || (v[i].hint == norule && ms->column_rule))
+			ruled = 0;
+		else if ((ruled = item_ruled(ms, &v[i])) < 0)
 			return JG_ERROR;
 		f.column = ruled ? v[i].column : NULL;
 		f.type = v[i].type;

@@ -376,6 +376,25 @@ static int rows_named(struct pg_session *ps, const struct pg_frame *f)
 	return 0;
 }
 
+/* The message ends a result (and any COPY): CommandComplete,
+ * EmptyQueryResponse, PortalSuspended, NoData, ErrorResponse,
+ * ReadyForQuery.  (A switch: this runs for every row of a masked
+ * result.) */
+static int ends_result(uint8_t type)
+{
+	switch (type) {
+	case 'C':
+	case 'I':
+	case 's':
+	case 'n':
+	case 'E':
+	case 'Z':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * A whole backend message we look at.  Returns 0 with the bytes to send
  * in out and outlen (the original or ps->out), or -1 when the session
@@ -392,7 +411,7 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 	*outlen = f->total;
 	/* the rows of one result run from its RowDescription to the
 	 * message that ends it: a later DataRow needs a new description */
-	if (strchr("CIsnEZ", f->type)) {
+	if (ends_result(f->type)) {
 		ps->rd_valid = 0;
 		pg_copy_end(ps); /* a COPY ends with its CopyDone, or these */
 	}
