@@ -246,8 +246,14 @@ struct mask_session {
 			  const struct jg_mask_field *field, const char *in,
 			  size_t len, jg_mask_emit emit, void *ud,
 			  struct jg_mask_report *rep);
-	/* the plugin's column_rule, NULL when it has none (ABI < 1.3) */
+	/* the plugin's column_rule and mask_values, NULL when it has none
+	 * (ABI < 1.3) */
 	int (*column_rule)(const void *profile, const char *column);
+	int (*mask_values)(const void *profile, struct jg_mask_item *v,
+			   size_t n, const uint8_t *named, jg_mask_emit emit,
+			   void *ud, struct jg_mask_report *rep);
+	uint8_t *named; /* per item of a mask_values call: rules apply */
+	size_t named_cap;
 };
 
 static void mask_session_free(void *ud)
@@ -255,6 +261,7 @@ static void mask_session_free(void *ud)
 	struct mask_session *ms = ud;
 
 	free(ms->out.b);
+	free(ms->named);
 	free(ms);
 }
 
@@ -304,6 +311,10 @@ static struct mask_session *mask_session_find(struct jg_session *s)
 		ms->column_rule = ms->compiled && JG_MASK_OPS_HAS(mc->ops,
 								   column_rule)
 					  ? mc->ops->column_rule
+					  : NULL;
+		ms->mask_values = ms->compiled && JG_MASK_OPS_HAS(mc->ops,
+								   mask_values)
+					  ? mc->ops->mask_values
 					  : NULL;
 	}
 	return ms;
@@ -408,6 +419,58 @@ static int profile_has_rules(struct jg_session *s)
 }
 
 /*
+ * A row through the plugin's own mask_values: which items are masked
+ * under their name is decided here (the hints), the plugin emits the
+ * changed values one after the other into the session buffer and says
+ * how long each is, and their pointers follow from that.
+ */
+static int mask_values_batch(struct mask_session *ms, struct jg_mask_item *v,
+			     size_t n, uint32_t norule)
+{
+	const char *base;
+	size_t i, off = 0;
+	int ruled;
+
+	if (n > ms->named_cap) {
+		uint8_t *nn = realloc(ms->named, n);
+		if (!nn)
+			return JG_ERROR;
+		ms->named = nn;
+		ms->named_cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		if (!v[i].in && v[i].len)
+			return JG_ERROR;
+		if (!v[i].column || (v[i].hint == norule && ms->column_rule))
+			ruled = 0;
+		else if ((ruled = item_ruled(ms, &v[i])) < 0)
+			return JG_ERROR;
+		ms->named[i] = (uint8_t)ruled;
+	}
+	if (ms->mask_values(ms->compiled, v, n, ms->named, collect, &ms->out,
+			    NULL) != JG_OK)
+		return JG_ERROR;
+	base = ms->out.b ? ms->out.b : "";
+	for (i = 0; i < n; i++) {
+		if (!v[i].changed) {
+			v[i].status = JG_OK;
+			v[i].out = v[i].in ? v[i].in : "";
+			v[i].outlen = v[i].len;
+		} else if (v[i].status == JG_MASK_NULL) {
+			v[i].out = NULL;
+			v[i].outlen = 0;
+		} else if (v[i].status == JG_OK &&
+			   v[i].outlen <= ms->out.n - off) {
+			v[i].out = base + off;
+			off += v[i].outlen;
+		} else {
+			return JG_ERROR; /* more than it emitted */
+		}
+	}
+	return off == ms->out.n ? JG_OK : JG_ERROR;
+}
+
+/*
  * The host's mask_values: n mask_value calls in one, each column's rule
  * resolved once while the caller keeps its hint.  Every masked value
  * goes to the one session buffer, so their places are known only when
@@ -434,6 +497,8 @@ int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n)
 		ms->out.n = 0;
 		/* the hint of a column resolved to have no rule */
 		norule = hint_key(ms) << 1;
+		if (ms->mask_values)
+			return mask_values_batch(ms, v, n, norule);
 	}
 	for (i = 0; i < n; i++) {
 		if (!v[i].in && v[i].len)

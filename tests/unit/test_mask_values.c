@@ -1,6 +1,6 @@
 /*
  * The host's mask_values (core/maskcore.c core_mask_values) with the real
- * pii plugin, on a session as a protocol plugin has it: a row's values in
+ * pii plugin (its own mask_values, and without it), on a session as a protocol plugin has it: a row's values in
  * one call, each as mask_value would have masked it, every changed value
  * valid at once, column rules resolved through the hint and resolved
  * again when the session's profile changes, and the fail-closed cases.
@@ -173,6 +173,29 @@ static void test_plugin_without_column_rule(void **state)
 	session_done(&s);
 }
 
+/* A plugin with column_rule but without its own mask_values: the core
+ * calls mask_value per value, with the same answers. */
+static void test_plugin_without_batch(void **state)
+{
+	struct jg_session s;
+	struct jg_mask_item v[6];
+
+	(void)state;
+	memcpy(&old_ops, ops(), sizeof(old_ops));
+	old_ops.size = offsetof(struct jg_mask_ops, mask_values);
+	load(&old_ops);
+	memset(&s, 0, sizeof(s));
+	memset(v, 0, sizeof(v));
+	use_profile(&s, "rows");
+	assert_int_equal(core_mask_values(&s, NULL, 0), 1);
+	for (int round = 0; round < 2; round++) {
+		row(v);
+		assert_int_equal(core_mask_values(&s, v, 6), JG_OK);
+		check_row(v);
+	}
+	session_done(&s);
+}
+
 static void test_fail_closed(void **state)
 {
 	struct jg_session s;
@@ -204,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_row_in_one_call),
 		cmocka_unit_test(test_plugin_without_column_rule),
+		cmocka_unit_test(test_plugin_without_batch),
 		cmocka_unit_test(test_fail_closed),
 	};
 	return cmocka_run_group_tests(tests, inst_setup, inst_teardown);

@@ -355,6 +355,74 @@ static int op_mask_value(const void *profile, const struct jg_mask_field *f,
 	return mask_value_slow(pf, f, in, len, emit, ud, rep);
 }
 
+/* Counts what one value's masking emits (op_mask_values). */
+struct count_emit {
+	jg_mask_emit emit;
+	void *ud;
+	size_t n;
+};
+
+static int count_emit(void *ud, const char *d, size_t n)
+{
+	struct count_emit *c = ud;
+
+	c->n += n;
+	return c->emit(c->ud, d, n);
+}
+
+/* A row in one call: the checks once, and the clean-value test inline
+ * for each value no rule names. */
+static int op_mask_values(const void *profile, struct jg_mask_item *v,
+			  size_t n, const uint8_t *named, jg_mask_emit emit,
+			  void *ud, struct jg_mask_report *rep)
+{
+	const struct pii_profile *pf = profile;
+	struct count_emit ce = {emit, ud, 0};
+	struct jg_mask_field f = {NULL, NULL, JG_MASK_TEXT};
+	int quick;
+
+	if (!pf || pf->magic != PII_PROFILE_MAGIC || !emit || (!v && n))
+		return JG_ERROR;
+	quick = pf->enabled && !pf->ncustom;
+	for (size_t i = 0; i < n; i++) {
+		const char *in = v[i].in ? v[i].in : "";
+		size_t len = v[i].len;
+		int rc;
+
+		if (!v[i].in && len)
+			return JG_ERROR;
+		v[i].status = JG_OK;
+		v[i].changed = 0;
+		f.column = !named || named[i] ? v[i].column : NULL;
+		if (!f.column || !pf->nrules) {
+			if (!pf->enabled && !pf->ncustom)
+				continue; /* no rule, no detector */
+			if (quick && len <= QUICK_MAX &&
+			    pii_value_clean(pf, (const unsigned char *)in,
+					    len))
+				continue;
+		}
+		f.type = v[i].type;
+		ce.n = 0;
+		rc = mask_value_slow(pf, &f, in, len, count_emit, &ce, rep);
+		switch (rc) {
+		case JG_DECLINED:
+			break;
+		case JG_MASK_NULL:
+			v[i].status = JG_MASK_NULL;
+			v[i].changed = 1;
+			break;
+		case JG_OK:
+			v[i].changed = 1;
+			v[i].outlen = ce.n;
+			break;
+		default:
+			return JG_ERROR;
+		}
+	}
+	return JG_OK;
+}
+
 /* ---- streams ---- */
 
 static size_t op_stream_state_size(const void *profile)
@@ -412,6 +480,7 @@ static const struct jg_mask_ops pii_ops = {
 	.stream_init = op_stream_init,
 	.mask_stream = op_mask_stream,
 	.column_rule = op_column_rule,
+	.mask_values = op_mask_values,
 };
 
 JG_EXPORT const struct jg_plugin jg_plugin = {

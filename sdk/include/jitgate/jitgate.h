@@ -32,7 +32,8 @@
  *        the review becomes "withdrawn").  host: mask_values() appended
  *        after it (a row's values masked in one call, struct
  *        jg_mask_item; column rules resolved once per result).  mask:
- *        column_rule() appended to struct jg_mask_ops (JG_MASK_OPS_HAS).
+ *        column_rule() and mask_values() appended to struct jg_mask_ops
+ *        (JG_MASK_OPS_HAS).
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H

@@ -154,6 +154,23 @@ struct jg_mask_ops {
 	 * of once per value.
 	 */
 	int (*column_rule)(const void *profile, const char *column);
+
+	/**
+	 * Mask the n values of a row in one call (ABI 1.3), as n
+	 * mask_value() calls would, for less per value.  Of each v[i] it
+	 * reads in, len and type, and column when named is NULL or named[i]
+	 * is non-zero (otherwise the value is masked as with no column: the
+	 * caller learned from column_rule() that no rule names it).  It sets
+	 * v[i].status (JG_OK or JG_MASK_NULL), v[i].changed and, for a
+	 * changed JG_OK value, v[i].outlen: how many bytes of masked output
+	 * it emitted for that value, after those of the values before it.
+	 * v[i].out and v[i].hint stay the caller's.  JG_OK, or JG_ERROR:
+	 * emit failed or a value cannot be masked (send none of them).
+	 * Thread-safe on a compiled profile; rep may be NULL.
+	 */
+	int (*mask_values)(const void *profile, struct jg_mask_item *v,
+			   size_t n, const uint8_t *named, jg_mask_emit emit,
+			   void *ud, struct jg_mask_report *rep);
 };
 
 /** Non-zero if mask ops o (from a plugin descriptor) have member. */
