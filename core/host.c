@@ -177,7 +177,7 @@ const struct jg_host core_host = {
 	.session_peer = host_session_peer,
 	.session_is_loopback = host_session_is_loopback,
 	.session_client = host_session_client,
-	.session_end = session_end,
+	.session_end = session_end_by_plugin,
 	.session_connection = host_session_connection,
 	.session_listener = host_session_listener,
 
@@ -214,4 +214,5 @@ const struct jg_host core_host = {
 
 	.review_withdraw = core_review_withdraw,
 	.mask_values = core_mask_values,
+	.session_end_reason = session_end_reason,
 };

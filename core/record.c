@@ -341,14 +341,22 @@ oom:
 	return NULL;
 }
 
+static void (*end_session)(struct jg_session *s, const char *reason);
+
+void record_set_end(void (*end)(struct jg_session *s, const char *reason))
+{
+	end_session = end;
+}
+
 static void grace_expired(void *ud)
 {
 	struct rsess *rs = ud;
+	const char *why = "recording failed: the store cannot accept events";
+
 	rs->host->timer_del(rs->grace); /* one-shot: ours to free */
 	rs->grace = NULL;
 	if (rs->s)
-		rs->host->session_end(rs->s, "recording failed: the store "
-					     "cannot accept events");
+		(end_session ? end_session : rs->host->session_end)(rs->s, why);
 }
 
 /* The store could not take an event of rs. */

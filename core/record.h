@@ -38,6 +38,14 @@ extern const struct jg_option record_options[];
  * core's host table.  Call at start and after each reload, from the main
  * thread.  Sessions keep the key they started with.
  */
+/*
+ * How the recorder ends a session whose recording failed past its grace:
+ * the core's own session_end (so the client is told why), not the host
+ * table's, which counts as the plugin's doing.  Unset (unit tests): the
+ * host's session_end.
+ */
+void record_set_end(void (*end)(struct jg_session *s, const char *reason));
+
 int record_configure(const struct jg_host *host, const struct jg_config *sec,
 		     char *err, size_t errlen);
 /* Only the checks of record_configure (key length, mode). */

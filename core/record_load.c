@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "loader.h"
 #include "record.h"
+#include "session.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -95,6 +96,7 @@ int record_apply(const struct record_setup *rs, char *err, size_t errlen)
 		record_shutdown();
 		return 0;
 	}
+	record_set_end(session_end);
 	if (record_configure(rs->host, rs->recording, err, errlen) != JG_OK)
 		return -1;
 	return store_set(rs->ops, rs->instance, err, errlen) == JG_OK ? 0

@@ -213,6 +213,18 @@ void session_end(struct jg_session *s, const char *reason)
 	ev_timer_start(s->loop->ev, &s->end_timer);
 }
 
+void session_end_by_plugin(struct jg_session *s, const char *reason)
+{
+	if (s && !s->ending)
+		s->ended_by_plugin = 1;
+	session_end(s, reason);
+}
+
+const char *session_end_reason(const struct jg_session *s)
+{
+	return s && s->ending && !s->ended_by_plugin ? s->end_reason : NULL;
+}
+
 void sessions_end_all(struct worker *w, const char *reason)
 {
 	for (struct jg_session *s = w->sessions; s; s = s->next)

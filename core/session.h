@@ -70,6 +70,7 @@ struct jg_session {
 
 	int ready;                   /* handshake over: no handshake timeout */
 	int ending;
+	int ended_by_plugin;         /* the protocol plugin called session_end */
 	char end_reason[128];
 	ev_timer handshake_timer;
 	ev_timer idle_timer;
@@ -91,6 +92,10 @@ static inline void session_touch(struct jg_session *s, ev_tstamp now)
 	s->last_active = now;
 }
 void session_end(struct jg_session *s, const char *reason);
+/* host->session_end(): the plugin's own end, which its client caused */
+void session_end_by_plugin(struct jg_session *s, const char *reason);
+/* host->session_end_reason() */
+const char *session_end_reason(const struct jg_session *s);
 /* End every session of the worker now (shutdown grace over). */
 void sessions_end_all(struct worker *w, const char *reason);
 

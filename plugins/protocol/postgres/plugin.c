@@ -282,12 +282,42 @@ int pg_session_open(void *instance, struct jg_session *s, void **state)
 	return JG_OK;
 }
 
+/*
+ * The gateway ends the session (its grant expired or was revoked, an
+ * admin killed it, idle timeout, shutdown): tell the client why, as
+ * PostgreSQL does when an administrator terminates a backend, so psql
+ * prints the reason instead of only "server closed the connection
+ * unexpectedly".  Only between two messages to the client, and only
+ * once the client speaks the protocol (not during TLS or a cancel).
+ */
+static void tell_client_why(struct pg_session *ps)
+{
+	const char *why = JG_HOST_HAS(ps->h, session_end_reason)
+				  ? ps->h->session_end_reason(ps->s)
+				  : NULL;
+	char msg[200];
+
+	if (!why || ps->passthru || ps->state < ST_PASSWORD ||
+	    ps->state > ST_RELAY)
+		return;
+	snprintf(msg, sizeof(msg), "terminating connection: %s", why);
+	pg_flush(ps); /* what was already answered goes first */
+	pg_buf_reset(&ps->out);
+	pg_build_error(&ps->out, 'E', "FATAL",
+		       strstr(why, "idle") ? "57P05" : "57P01", msg, NULL,
+		       NULL);
+	if (!ps->out.oom)
+		ps->h->stream_write(ps->client, ps->out.data, ps->out.len);
+	pg_buf_reset(&ps->out);
+}
+
 void pg_session_close(void *instance, struct jg_session *s, void *state)
 {
 	struct pg_session *ps = state;
 
 	if (!ps || ps->magic != PG_SESSION_MAGIC)
 		return;
+	tell_client_why(ps);
 	/* ended while a statement was held (idle timeout, shutdown, a
 	 * revoked grant): withdraw its review while the record is open */
 	pg_guard_drop_hold(ps, "the session ended");

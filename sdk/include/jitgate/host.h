@@ -434,6 +434,17 @@ struct jg_host {
 	 */
 	int (*mask_values)(struct jg_session *s, struct jg_mask_item *v,
 			   size_t n);
+
+	/**
+	 * Why the gateway itself is ending session s (its grant expired or
+	 * was revoked, an admin killed it, the idle timeout, shutdown,
+	 * recording failed), for the protocol's last word to the client:
+	 * call it from session_close.  NULL while the session is not
+	 * ending, or when this plugin ended it through session_end().  The
+	 * words name no secret and are fit for the client.  Check
+	 * JG_HOST_HAS(host, session_end_reason) before calling it.
+	 */
+	const char *(*session_end_reason)(const struct jg_session *s);
 };
 
 /** Non-zero if host h provides the service named member. */

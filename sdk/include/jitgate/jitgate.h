@@ -33,7 +33,8 @@
  *        after it (a row's values masked in one call, struct
  *        jg_mask_item; column rules resolved once per result).  mask:
  *        column_rule() and mask_values() appended to struct jg_mask_ops
- *        (JG_MASK_OPS_HAS).
+ *        (JG_MASK_OPS_HAS).  host: session_end_reason() appended (why
+ *        the gateway ends a session, for the client's last message).
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H
