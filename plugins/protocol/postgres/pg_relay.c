@@ -639,7 +639,10 @@ void pg_relay_resume(struct pg_session *ps)
 		return;
 	if (ps->up)
 		ps->h->stream_read_enable(ps->up, 1);
-	ps->h->stream_read_enable(ps->client, !ps->held);
+	/* also while a statement is held: its messages wait unread in the
+	 * stream (bounded by its buffer), and a client that goes away is
+	 * noticed at once, so the review is withdrawn then */
+	ps->h->stream_read_enable(ps->client, 1);
 	if (pg_relay_upstream_input(ps) < 0)
 		return;
 	pg_relay_client_input(ps);
