@@ -269,7 +269,7 @@ static void clean_key(const char *in, char *out, size_t n)
 	size_t j = 0;
 
 	for (const char *const *r = reserved; *r; r++)
-		if (strcmp(in, *r) == 0) {
+		if (in[0] == (*r)[0] && strcmp(in, *r) == 0) {
 			j = (size_t)snprintf(out, n, "attr_");
 			break;
 		}
@@ -491,7 +491,8 @@ static int put_fields(struct rbuf *b, const struct jg_attr *attrs, size_t n,
 		if (!use[i])
 			continue;
 		for (j = i + 1; j < n; j++)
-			same += use[j] && strcmp(keys[i], keys[j]) == 0;
+			same += use[j] && keys[i][0] == keys[j][0] &&
+				strcmp(keys[i], keys[j]) == 0;
 		rbuf_put(b, ",", 1);
 		rec_quote(b, keys[i], strlen(keys[i]));
 		rbuf_put(b, same ? ":[" : ":", same ? 2 : 1);
