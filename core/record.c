@@ -261,6 +261,8 @@ static int is_content(const char *key)
 	return 0;
 }
 
+/* out (n bytes, n > 5): in lower-cased with odd bytes as '_'; a key the
+ * event itself uses ("type", also "Type") gets "attr_" before it. */
 static void clean_key(const char *in, char *out, size_t n)
 {
 	static const char *const reserved[] = {"seq",  "ts",  "session",
@@ -268,11 +270,6 @@ static void clean_key(const char *in, char *out, size_t n)
 					       "mac",  "count", NULL};
 	size_t j = 0;
 
-	for (const char *const *r = reserved; *r; r++)
-		if (in[0] == (*r)[0] && strcmp(in, *r) == 0) {
-			j = (size_t)snprintf(out, n, "attr_");
-			break;
-		}
 	for (; *in && j + 1 < n; in++) {
 		unsigned char c = (unsigned char)tolower((unsigned char)*in);
 		out[j++] = (isalnum(c) || c == '_' || c == '.' || c == '-')
@@ -280,8 +277,18 @@ static void clean_key(const char *in, char *out, size_t n)
 				   : '_';
 	}
 	out[j] = '\0';
-	if (!j)
+	if (!j) {
 		snprintf(out, n, "attr");
+		return;
+	}
+	for (const char *const *r = reserved; *r; r++) {
+		if (out[0] == (*r)[0] && strcmp(out, *r) == 0) {
+			size_t len = strlen(out);
+			memmove(out + 5, out, len + 1); /* reserved: short */
+			memcpy(out, "attr_", 5);
+			break;
+		}
+	}
 }
 
 /* The redacted value of one attribute, as a json string. */

@@ -229,7 +229,8 @@ static void test_direct_matches_canonical(void **state)
 	struct jg_attr sa[] = {{"Table", "a"},       {"class", "read"},
 			       {"table", "b\tc\"d\\"}, {"type", "x"},
 			       {"token", "jg_secret"}, {"odd key!", "\x01\xff\xc3("},
-			       {"TABLE", "\xe2\x82\xac"}, {NULL, "skipped"}};
+			       {"TABLE", "\xe2\x82\xac"}, {"Type", "y"},
+			       {"HASH", "h"}, {NULL, "skipped"}};
 	size_t n = sizeof(sa) / sizeof(sa[0]);
 	assert_int_equal(core_record(s, "statement", sa, n), JG_OK);
 	/* the same attributes padded past 64: the json-c path */
@@ -264,7 +265,8 @@ static void test_direct_matches_canonical(void **state)
 	assert_int_equal(e1 - f1, e2 - f2);
 	assert_memory_equal(f1, f2, (size_t)(e1 - f1));
 	assert_non_null(strstr(events[1], "\"table\":[\"a\",\"b\\tc\\\"d\\\\\",\"\xe2\x82\xac\"]"));
-	assert_non_null(strstr(events[1], "\"attr_type\":\"x\""));
+	assert_non_null(strstr(events[1], "\"attr_type\":[\"x\",\"y\"]"));
+	assert_non_null(strstr(events[1], "\"attr_hash\":\"h\""));
 	assert_null(strstr(events[1], "jg_secret"));
 }
 

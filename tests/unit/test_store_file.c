@@ -544,6 +544,58 @@ static void test_many_appends_ordered(void **state)
 	P->fini(inst);
 }
 
+/* One batch mixing appends to two records with a list, a listing of the
+ * records and a close (a list has no sid: this crashed the grouping of
+ * appends): every operation completes, each record keeps its order and
+ * the listing counts what was appended before it. */
+static void test_mixed_batch(void **state)
+{
+	static struct res rs[8];
+	struct res l = {0}, lr = {0}, c = {0}, r = {0};
+	(void)state;
+	void *inst = open_default();
+	const char *sid[] = {"s-x", "s-y"};
+
+	for (int i = 0; i < 4; i++) {
+		char ev[64];
+		snprintf(ev, sizeof(ev), "{\"n\":%d}", i);
+		memset(&rs[i], 0, sizeof(rs[i]));
+		assert_int_equal(O->append(inst, fake_loop(), sid[i % 2], ev, 0,
+					   on_done, &rs[i]),
+				 JG_AGAIN);
+		if (i == 1)
+			assert_int_equal(O->list(inst, fake_loop(), "grants",
+						 on_done, &l),
+					 JG_AGAIN);
+		if (i == 2)
+			assert_int_equal(O->list_records(inst, fake_loop(),
+							 on_done, &lr),
+					 JG_AGAIN);
+	}
+	assert_int_equal(O->close_record(inst, fake_loop(), "s-x", on_done, &c),
+			 JG_AGAIN);
+	assert_true(fake_run_until(&c.done, 10000));
+	assert_true(fake_run_until(&lr.done, 10000));
+	assert_true(fake_run_until(&l.done, 10000));
+	for (int i = 0; i < 4; i++) {
+		assert_true(fake_run_until(&rs[i].done, 10000));
+		assert_int_equal(rs[i].status, JG_OK);
+		res_clear(&rs[i]);
+	}
+	assert_int_equal(l.status, JG_OK);
+	assert_int_equal(lr.status, JG_OK);
+	assert_non_null(strstr(lr.doc, "\"s-x\""));
+	assert_int_equal(c.status, JG_OK);
+	wait_res(&r, O->read_record(inst, fake_loop(), "s-y", on_done, &r));
+	assert_non_null(strstr(r.doc, "\"n\":1"));
+	assert_true(strstr(r.doc, "\"n\":1") < strstr(r.doc, "\"n\":3"));
+	res_clear(&r);
+	res_clear(&l);
+	res_clear(&lr);
+	res_clear(&c);
+	P->fini(inst);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +605,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test(test_crc32c),
+		cmocka_unit_test_setup_teardown(test_mixed_batch, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup,
 						teardown),

@@ -280,8 +280,10 @@ static void run_appends(struct sf_store *st, struct sf_op *op)
 	char err[256];
 
 	for (struct sf_op *o = op; o && n < SF_MAX_GROUP; o = o->next) {
-		if (o->done || strcmp(o->sid, op->sid) != 0)
-			continue;
+		if (o->kind == OP_LIST_RECORDS)
+			break; /* a listing sees what was appended before it */
+		if (o->done || !o->sid || strcmp(o->sid, op->sid) != 0)
+			continue; /* lists have no sid */
 		if (o->kind != OP_APPEND)
 			break;
 		g[n] = o;
