@@ -304,7 +304,8 @@ static void tell_client_why(struct pg_session *ps)
 	pg_flush(ps); /* what was already answered goes first */
 	pg_buf_reset(&ps->out);
 	pg_build_error(&ps->out, 'E', "FATAL",
-		       strstr(why, "idle") ? "57P05" : "57P01", msg, NULL,
+		       strcmp(why, "idle timeout") == 0 ? "57P05" : "57P01", msg,
+		       NULL,
 		       NULL);
 	if (!ps->out.oom)
 		ps->h->stream_write(ps->client, ps->out.data, ps->out.len);
