@@ -83,12 +83,20 @@ static struct pg_copy_spec *spec_of(const char *sql)
 	return s;
 }
 
+/* The catalog the row tests name their columns from: public.t. */
+static struct pg_colname t_cols[] = {
+	{16400, 1, "public.t.id"}, {16400, 2, "public.t.ssn"},
+	{16400, 3, "public.t.note"}, {16400, 4, "public.t.a"},
+	{16400, 5, "public.t.b"},
+};
+static const struct pg_catalog t_cat = {t_cols, 5, 5, 0, 0};
+
 /* A spec with names for its columns "public.t.<col>". */
 static struct pg_copy_spec *named_spec(const char *sql)
 {
 	struct pg_copy_spec *s = spec_of(sql);
 
-	assert_int_equal(pg_copy_name(s, NULL), 0);
+	assert_int_equal(pg_copy_name(s, &t_cat), 0);
 	return s;
 }
 
@@ -173,7 +181,8 @@ static void test_statements(void **state)
 
 	(void)state;
 	s = spec_of("COPY people TO STDOUT");
-	assert_string_equal(s->table, "public.people");
+	assert_string_equal(s->table, "people"); /* schema: the catalog's */
+	assert_false(s->qualified);
 	assert_false(s->fmt.csv);
 	assert_int_equal(s->fmt.delim, '\t');
 	assert_string_equal(s->fmt.null, "\\N");
@@ -191,11 +200,13 @@ static void test_statements(void **state)
 	assert_int_equal(s->fmt.escape, '\\');
 	assert_string_equal(s->fmt.null, "none");
 	assert_string_equal(s->table, "hr.staff");
+	assert_true(s->qualified);
 	assert_int_equal(s->ncols, 2);
 	assert_string_equal(s->cols[0], "name");
 	assert_string_equal(s->cols[1], "SSN");
-	assert_int_equal(pg_copy_name(s, NULL), 0);
-	assert_string_equal(s->names[1], "hr.staff.SSN");
+	/* no catalog: nothing is named, not even a column list */
+	assert_int_equal(pg_copy_name(s, NULL), -1);
+	assert_non_null(s->why);
 	t = s->next; /* FROM STDIN and TO a file are not rows for the client */
 	assert_non_null(t);
 	assert_true(t->query);
@@ -257,6 +268,146 @@ static void test_names_from_catalog(void **state)
 	pg_copy_spec_free(s);
 }
 
+/* The schema of a bare table name and the listed columns come from the
+ * catalog, not from "public": a rule on hr.employees.ssn must see
+ * hr.employees.ssn whatever the session's search_path. */
+static void test_names_schema_and_columns(void **state)
+{
+	struct pg_colname v[] = {
+		{16384, 1, "hr.employees.id"},
+		{16384, 2, "hr.employees.ssn"},
+		{16390, 1, "public.notes.body"},
+		{16400, 1, "public.dup.a"},
+		{16410, 1, "hr.dup.a"},
+		{16420, 1, "public.pg_class.relname"},
+		{16430, 1, "s.w.c"},
+		{16440, 1, "x.y.w.c"}, /* schema "x.y" or table "y.w" */
+	};
+	struct pg_catalog cat = {v, 8, 8, 0, 0};
+	struct pg_copy_spec *s;
+
+	(void)state;
+	s = spec_of("copy employees (ssn) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), 0);
+	assert_string_equal(s->table, "hr.employees");
+	assert_int_equal(s->nnames, 1);
+	assert_string_equal(s->names[0], "hr.employees.ssn");
+	pg_copy_spec_free(s);
+	s = spec_of("copy employees to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), 0);
+	assert_int_equal(s->nnames, 2);
+	assert_string_equal(s->names[1], "hr.employees.ssn");
+	pg_copy_spec_free(s);
+	/* not public.employees: that table is not in the catalog */
+	s = spec_of("copy public.employees (ssn) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), -1);
+	assert_non_null(strstr(s->why, "not in the session's catalog"));
+	pg_copy_spec_free(s);
+	/* a name in two schemas: which one COPY reads is search_path's */
+	s = spec_of("copy dup (a) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), -1);
+	assert_non_null(strstr(s->why, "schema-qualify"));
+	pg_copy_spec_free(s);
+	s = spec_of("copy hr.dup (a) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), 0);
+	assert_string_equal(s->names[0], "hr.dup.a");
+	pg_copy_spec_free(s);
+	/* every listed column must be the table's */
+	s = spec_of("copy hr.employees (nope) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), -1);
+	assert_non_null(strstr(s->why, "column"));
+	pg_copy_spec_free(s);
+	s = spec_of("copy employees (ssn, \"SSN\") to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), -1);
+	pg_copy_spec_free(s);
+	/* pg_catalog comes first in any search_path */
+	s = spec_of("copy pg_class (relname) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), -1);
+	pg_copy_spec_free(s);
+	s = spec_of("copy public.pg_class (relname) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), 0);
+	pg_copy_spec_free(s);
+	/* a dot in an identifier: the split is not certain */
+	s = spec_of("copy w (c) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), -1);
+	pg_copy_spec_free(s);
+	s = spec_of("copy s.w (c) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), 0);
+	pg_copy_spec_free(s);
+	/* no catalog or a failed one */
+	cat.failed = 1;
+	s = spec_of("copy hr.employees (ssn) to stdout");
+	assert_int_equal(pg_copy_name(s, &cat), -1);
+	pg_copy_spec_free(s);
+}
+
+static void test_other_statements(void **state)
+{
+	struct pg_copy_spec *s = NULL;
+	size_t others = 9;
+
+	(void)state;
+	assert_int_equal(pg_copy_specs_n("copy a (x) to stdout; copy b (y) "
+					 "to stdout",
+					 &s, &others),
+			 0);
+	assert_int_equal(others, 0);
+	assert_non_null(s->next);
+	pg_copy_spec_free(s);
+	assert_int_equal(pg_copy_specs_n("set client_encoding to 'SJIS'; "
+					 "copy a (x) to stdout",
+					 &s, &others),
+			 0);
+	assert_int_equal(others, 1);
+	pg_copy_spec_free(s);
+	assert_int_equal(pg_copy_specs_n("copy a from stdin; copy a (x) to "
+					 "stdout",
+					 &s, &others),
+			 0);
+	assert_int_equal(others, 1);
+	pg_copy_spec_free(s);
+}
+
+/* The client-only encodings, whose second bytes may be '\\' or the
+ * delimiter unescaped; what is not known counts as one of them. */
+static void test_encodings(void **state)
+{
+	static const char *const bad[] = {"SJIS", "sjis", "BIG5", "GBK",
+					  "GB18030", "UHC", "JOHAB",
+					  "SHIFT_JIS_2004", "", NULL};
+	static const char *const good[] = {"UTF8", "SQL_ASCII", "LATIN1",
+					   "EUC_JP", "EUC_KR", "WIN1252",
+					   "KOI8R"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_true(pg_copy_encoding_unsafe(bad[i]));
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_false(pg_copy_encoding_unsafe(good[i]));
+}
+
+static void test_session_changes(void **state)
+{
+	(void)state;
+	assert_true(pg_copy_ddl_tag("CREATE TABLE"));
+	assert_true(pg_copy_ddl_tag("ALTER TABLE"));
+	assert_true(pg_copy_ddl_tag("DROP TABLE"));
+	assert_true(pg_copy_ddl_tag("DO"));
+	assert_false(pg_copy_ddl_tag("SELECT 3"));
+	assert_false(pg_copy_ddl_tag("INSERT 0 1"));
+	assert_false(pg_copy_ddl_tag("COPY 2"));
+	assert_false(pg_copy_ddl_tag("SET"));
+	assert_true(pg_copy_sets_search_path("SET search_path = hr"));
+	assert_true(pg_copy_sets_search_path(
+		"select set_config('SEARCH_PATH', 'hr', false)"));
+	assert_true(pg_copy_sets_search_path("set schema 'hr'"));
+	assert_true(pg_copy_sets_search_path("SET\n  SCHEMA 'hr'"));
+	assert_false(pg_copy_sets_search_path("create schema hr"));
+	assert_false(pg_copy_sets_search_path(
+		"select * from information_schema.tables"));
+	assert_false(pg_copy_sets_search_path("select 1"));
+}
+
 /* ---- rows ---- */
 
 static void test_text_rows(void **state)
@@ -276,6 +427,10 @@ static void test_text_rows(void **state)
 	/* a 4111 hidden behind escapes is still found (octal, hex) */
 	check_stream("copy t (a) to stdout", 1, "\\064111\n\\x34111\n",
 		     "\\t\"\\\\,\n\\t\"\\\\,\n");
+	/* \x takes hex digits only: a control byte after it is itself
+	 * (a 0x11 read as the digit 1 would eat the 4 of 4111) */
+	check_stream("copy t (a) to stdout", 1, "\\x\0214111\n",
+		     "x\021\\t\"\\\\,\n");
 	/* another delimiter: escaped when a masked value holds it */
 	check_stream("copy t (a, b) to stdout delimiter ','", 2,
 		     "4111,x\n", "\\t\"\\\\\\,,x\n");
@@ -451,6 +606,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statements),
 		cmocka_unit_test(test_names_from_catalog),
+		cmocka_unit_test(test_names_schema_and_columns),
+		cmocka_unit_test(test_other_statements),
+		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_session_changes),
 		cmocka_unit_test(test_text_rows),
 		cmocka_unit_test(test_csv_rows),
 		cmocka_unit_test(test_whole_rows_without_statement),

@@ -162,7 +162,10 @@ static int copy_options(struct pg_copy_spec *s, json_object *opts)
 	return (s->fmt.null = strdup(null)) ? 0 : -1;
 }
 
-static char *qualified(json_object *rel)
+/* "schema.table", or the bare name when the statement gives no schema
+ * (*qualified 0): which schema it is in, pg_copy_name() finds in the
+ * catalog, since the session's search_path decides it, not "public". */
+static char *qualified(json_object *rel, int *is_qualified)
 {
 	const char *schema = get_str(rel, "schemaname");
 	const char *name = get_str(rel, "relname");
@@ -171,8 +174,9 @@ static char *qualified(json_object *rel)
 
 	if (!name)
 		return NULL;
+	*is_qualified = schema != NULL;
 	if (!schema)
-		schema = "public"; /* as pg_classify.c: no search_path */
+		return strdup(name);
 	n = strlen(schema) + 1 + strlen(name) + 1;
 	if ((out = malloc(n)))
 		snprintf(out, n, "%s.%s", schema, name);
@@ -195,9 +199,10 @@ static struct pg_copy_spec *copy_spec(json_object *cs, int *bad)
 	s->query = get(cs, "query") != NULL;
 	if (copy_options(s, get(cs, "options")) < 0)
 		goto fail;
-	if (!s->query && !(s->table = qualified(unwrap(get(cs, "relation"),
-							"RangeVar")) ?:
-					qualified(get(cs, "relation"))))
+	if (!s->query &&
+	    !(s->table = qualified(unwrap(get(cs, "relation"), "RangeVar"),
+				   &s->qualified) ?:
+			 qualified(get(cs, "relation"), &s->qualified)))
 		goto fail;
 	n = att && json_object_is_type(att, json_type_array)
 		    ? json_object_array_length(att)
@@ -221,6 +226,14 @@ fail:
 
 int pg_copy_specs(const char *sql, struct pg_copy_spec **out)
 {
+	size_t others;
+
+	return pg_copy_specs_n(sql, out, &others);
+}
+
+int pg_copy_specs_n(const char *sql, struct pg_copy_spec **out,
+		    size_t *others)
+{
 	PgQueryParseResult r;
 	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *stmts;
@@ -229,6 +242,7 @@ int pg_copy_specs(const char *sql, struct pg_copy_spec **out)
 	int bad = 0;
 
 	*out = NULL;
+	*others = 0;
 	r = pg_query_parse(sql);
 	if (r.error || !(tok = json_tokener_new_ex(COPY_MAX_DEPTH))) {
 		bad = 1;
@@ -250,6 +264,8 @@ int pg_copy_specs(const char *sql, struct pg_copy_spec **out)
 			"CopyStmt");
 		if (cs && (*tail = copy_spec(cs, &bad)))
 			tail = &(*tail)->next;
+		else
+			(*others)++;
 	}
 done:
 	json_object_put(root);
@@ -274,55 +290,194 @@ static char *join3(const char *a, const char *b)
 	return s;
 }
 
-/*
- * The table's columns in column-number order: the catalog is sorted by
- * (table OID, column number), so they are the run of entries of the OID
- * whose names start with "schema.table.".  A name two tables could give
- * (identifiers with dots in them) is not trusted.
- */
-static int catalog_columns(struct pg_copy_spec *s, const struct pg_catalog *c)
+/* Whether nm ("schema.table.column") has ".t." in it anywhere. */
+static int has_part(const char *nm, const char *t, size_t tl)
 {
-	size_t tl = strlen(s->table), i, first = 0, n;
-	int found = 0;
+	const char *p;
 
-	if (!c || c->failed || c->truncated)
+	for (p = nm; (p = strstr(p, t)); p++)
+		if (p > nm && p[-1] == '.' && p[tl] == '.')
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether catalog name nm is a column of the table s names; *tlen gets
+ * the length of its "schema.table" part.  -1: it may be (a dot in an
+ * identifier makes the split uncertain), so nothing is trusted.
+ */
+static int table_match(const struct pg_copy_spec *s, const char *nm,
+		       size_t tl, size_t *tlen)
+{
+	const char *a, *b;
+
+	if (s->qualified) {
+		*tlen = tl;
+		return !strncmp(nm, s->table, tl) && nm[tl] == '.';
+	}
+	/* bare name: "schema.table.column" with a dot-free schema and
+	 * column, in any schema */
+	a = strchr(nm, '.');
+	b = strrchr(nm, '.');
+	if (a && b > a && (size_t)(b - a - 1) == tl &&
+	    !strncmp(a + 1, s->table, tl)) {
+		*tlen = (size_t)(b - nm);
+		return 1;
+	}
+	return has_part(nm, s->table, tl) ? -1 : 0;
+}
+
+/*
+ * The catalog run [*first, *first + *n) of the table s names: the
+ * catalog is sorted by (table OID, column number), so its columns are
+ * the run of entries of its OID.  A schema-qualified table must be the
+ * only one answering to "schema.table."; a bare name must be a table in
+ * exactly one schema of the catalog, whichever the session's search_path
+ * holds (the gateway does not follow it: a table of that name in a
+ * second schema could be the one COPY reads).  s->table becomes
+ * "schema.table".  -1 with s->why.
+ */
+static int find_table(struct pg_copy_spec *s, const struct pg_catalog *c,
+		      size_t *first, size_t *n)
+{
+	size_t tl = strlen(s->table), i, tlen = 0, ftlen = 0;
+	int found = 0, m;
+	char *t;
+
+	if (!s->qualified && !strncmp(s->table, "pg_", 3)) {
+		s->why = "a table named pg_... without its schema could be "
+			 "a system table: schema-qualify it";
 		return -1;
+	}
 	for (i = 0; i < c->n; i++) {
-		const char *nm = c->v[i].name;
-		if (strncmp(nm, s->table, tl) != 0 || nm[tl] != '.')
+		if (!(m = table_match(s, c->v[i].name, tl, &tlen)))
 			continue;
-		if (found && c->v[i].oid != c->v[first].oid)
-			return -1; /* two tables answer to the name */
-		if (!found)
-			first = i;
+		if (m < 0 || (found && c->v[i].oid != c->v[*first].oid)) {
+			s->why = s->qualified
+					 ? "more than one table answers to this "
+					   "name in the catalog"
+					 : "a table of this name is in more "
+					   "than one schema: schema-qualify it";
+			return -1;
+		}
+		if (!found) {
+			*first = i;
+			ftlen = tlen;
+		}
 		found = 1;
 	}
-	if (!found)
+	if (!found) {
+		s->why = "the table is not in the session's catalog (created "
+			 "after the session began?)";
 		return -1;
-	for (n = 0; first + n < c->n && c->v[first + n].oid == c->v[first].oid;)
-		n++;
-	if (!(s->names = calloc(n, sizeof(*s->names))))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!(s->names[i] = strdup(c->v[first + i].name)))
-			return -1;
-		s->nnames = i + 1;
 	}
+	for (*n = 0; *first + *n < c->n &&
+		     c->v[*first + *n].oid == c->v[*first].oid;)
+		(*n)++;
+	if (!s->qualified) {
+		if (!(t = strndup(c->v[*first].name, ftlen)))
+			goto oom;
+		free(s->table);
+		s->table = t;
+	}
+	return 0;
+oom:
+	s->why = "out of memory";
+	return -1;
+}
+
+static int add_name(struct pg_copy_spec *s, char *name)
+{
+	if (!name) {
+		s->why = "out of memory";
+		return -1;
+	}
+	s->names[s->nnames++] = name;
 	return 0;
 }
 
 int pg_copy_name(struct pg_copy_spec *s, const struct pg_catalog *c)
 {
-	if (s->query || !s->table)
+	size_t first = 0, n = 0, tl, i, j;
+
+	if (s->query || !s->table) {
+		s->why = "COPY (query) has no column names";
 		return -1;
-	if (!s->ncols)
-		return catalog_columns(s, c);
-	if (!(s->names = calloc(s->ncols, sizeof(*s->names))))
+	}
+	if (!c || c->failed || c->truncated) {
+		s->why = "the gateway could not read the server's catalog";
 		return -1;
-	for (size_t i = 0; i < s->ncols; i++) {
-		if (!(s->names[i] = join3(s->table, s->cols[i])))
+	}
+	if (find_table(s, c, &first, &n) < 0)
+		return -1;
+	tl = strlen(s->table);
+	if (!(s->names = calloc(s->ncols ? s->ncols : n, sizeof(*s->names)))) {
+		s->why = "out of memory";
+		return -1;
+	}
+	if (!s->ncols) { /* the table's columns in order */
+		for (i = 0; i < n; i++)
+			if (add_name(s, strdup(c->v[first + i].name)) < 0)
+				return -1;
+		return 0;
+	}
+	/* each listed column must be one of the table's: a name COPY reads
+	 * that the catalog does not have cannot be trusted to be named */
+	for (j = 0; j < s->ncols; j++) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(c->v[first + i].name + tl + 1, s->cols[j]))
+				break;
+		if (i == n) {
+			s->why = "a listed column is not in the session's "
+				 "catalog";
 			return -1;
-		s->nnames = i + 1;
+		}
+		if (add_name(s, join3(s->table, s->cols[j])) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* PostgreSQL's client-only encodings, by the names the server reports
+ * (pg_encoding_to_char): a multibyte character's second byte may be
+ * '\\' or the delimiter, which COPY does not escape in them, so the
+ * splitter would misread the fields. */
+int pg_copy_encoding_unsafe(const char *name)
+{
+	static const char *const bad[] = {"SJIS", "SHIFT_JIS_2004", "BIG5",
+					  "GBK",  "GB18030",	    "UHC",
+					  "JOHAB"};
+
+	if (!name || !*name)
+		return 1; /* not known: as if it were one */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!strcasecmp(name, bad[i]))
+			return 1;
+	return 0;
+}
+
+int pg_copy_ddl_tag(const char *tag)
+{
+	return !strncmp(tag, "CREATE ", 7) || !strncmp(tag, "ALTER ", 6) ||
+	       !strncmp(tag, "DROP ", 5) || !strncmp(tag, "IMPORT ", 7) ||
+	       !strcmp(tag, "DO") || !strcmp(tag, "CALL") ||
+	       !strcmp(tag, "SELECT INTO"); /* never sent: SELECT n is */
+}
+
+int pg_copy_sets_search_path(const char *sql)
+{
+	const char *p;
+
+	if (strcasestr(sql, "search_path"))
+		return 1;
+	/* SET SCHEMA 'x' is SET search_path; a looser look than the
+	 * grammar's, which costs only refusals */
+	for (p = sql; (p = strcasestr(p, "schema")); p++) {
+		const char *q = p;
+		while (q > sql && strchr(" \t\r\n", q[-1]))
+			q--;
+		if (q - sql >= 3 && !strncasecmp(q - 3, "set", 3))
+			return 1;
 	}
 	return 0;
 }

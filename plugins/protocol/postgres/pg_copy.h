@@ -43,13 +43,16 @@ struct pg_copy_spec {
 	int binary;    /* FORMAT binary */
 	int query;     /* COPY (query) TO: no column names */
 	int encoding;  /* an ENCODING option: bytes the splitter cannot read */
-	char *table;   /* "schema.table" ("public." when unqualified) */
+	char *table;   /* "schema.table", or the bare name until
+			  pg_copy_name() finds its schema */
+	int qualified; /* the statement gave the schema */
 	size_t ncols;  /* the statement's column list, 0 if none */
 	char **cols;
 	/* filled in by the relay */
 	uint64_t epoch; /* the ReadyForQuery that ends its Query */
 	size_t nnames;  /* "schema.table.column" per column, or 0: unknown */
 	char **names;
+	const char *why; /* why pg_copy_name() failed (static text) */
 };
 
 /*
@@ -58,16 +61,31 @@ struct pg_copy_spec {
  * server will not run what does not parse; the caller decides).
  */
 int pg_copy_specs(const char *sql, struct pg_copy_spec **out);
+/* The same, with *others set to the number of the other statements. */
+int pg_copy_specs_n(const char *sql, struct pg_copy_spec **out,
+		    size_t *others);
 void pg_copy_spec_free(struct pg_copy_spec *s); /* the whole list */
 /* Non-zero if sql may hold a COPY (a cheap look before parsing). */
 int pg_copy_maybe(const char *sql);
 
 /*
- * Name the columns of s: its list, else its table's columns in order from
- * the catalog c.  0 with s->names set, or -1: they cannot be named (a
- * query, a table the catalog does not have, out of memory).
+ * Name the columns of s from the catalog c: the table must be there (a
+ * bare name in exactly one schema; s->table becomes "schema.table"), and
+ * the columns are its list, each of which must be the table's, else the
+ * table's columns in order.  0 with s->names set, or -1 with s->why: they
+ * cannot be named (a query, a table or column the catalog does not have,
+ * an ambiguous name, no complete catalog, out of memory).
  */
 int pg_copy_name(struct pg_copy_spec *s, const struct pg_catalog *c);
+
+/* Whether COPY rows in this client_encoding (the server's name for it)
+ * cannot be split: the client-only encodings, or none known (NULL). */
+int pg_copy_encoding_unsafe(const char *name);
+/* Whether a CommandComplete tag is of a statement that may have changed
+ * tables or columns since the catalog was read. */
+int pg_copy_ddl_tag(const char *tag);
+/* Whether sql may change the session's search_path (a loose look). */
+int pg_copy_sets_search_path(const char *sql);
 
 /* The rows of one COPY to the client being masked. */
 struct pg_copy_out {
@@ -125,6 +143,13 @@ struct pg_copy_state {
 	struct pg_copy_spec *specs;
 	struct pg_copy_out out;
 	int active;
+	int ext_open;     /* Parse/Bind/Execute sent, its Sync not yet: the
+			     ReadyForQuery count cannot place a Query */
+	int search_path;  /* the client may have changed search_path */
+	int stale;        /* a DDL statement completed since the catalog
+			     was read */
+	int enc_known;    /* the server reported client_encoding... */
+	int enc_unsafe;   /* ...and it is one COPY rows cannot be split in */
 };
 void pg_copy_state_free(struct pg_copy_state *cs);
 
@@ -133,9 +158,13 @@ struct pg_session;
 
 /* The host's mask_values with the session in ud (DataRow, COPY). */
 int pg_mask_values_host(void *ud, struct jg_mask_item *v, size_t n);
-/* A Query or Parse going upstream: note its COPY TO STDOUT statements;
- * -1 when one cannot be masked and the message was refused instead. */
+/* A frontend message going upstream: a Query's COPY TO STDOUT
+ * statements are noted (and a Parse's looked at); -1 when one cannot be
+ * masked and the message was refused instead. */
 int pg_copy_sent(struct pg_session *ps, const uint8_t *p, size_t n);
+/* A backend message the COPY masking follows: ParameterStatus
+ * (client_encoding) and CommandComplete (DDL), at startup too. */
+void pg_copy_backend(struct pg_session *ps, const struct pg_frame *f);
 /* CopyOutResponse while masking: 0, or -1 (the session ended). */
 int pg_copy_out_start(struct pg_session *ps, const struct pg_frame *f);
 /* CopyData (or, with done, CopyDone) while masking: *out and *outlen get

@@ -76,14 +76,25 @@ fail:
 
 /* ---- one row ---- */
 
+/* A hex digit's value, or -1 (exactly PostgreSQL's: 0-9, a-f, A-F). */
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* The value of a text escape sequence at r[i] ('\\' at r[i - 1]); *used
  * gets how many bytes after the backslash it took. */
 static uint8_t text_escape(const uint8_t *r, size_t i, size_t end,
 			   size_t *used)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t c = r[i], v;
-	const char *h;
+	int h;
 
 	*used = 1;
 	switch (c) {
@@ -100,13 +111,11 @@ static uint8_t text_escape(const uint8_t *r, size_t i, size_t end,
 	case 'v':
 		return '\v';
 	case 'x':
-		if (i + 1 < end && r[i + 1] < 128 &&
-		    (h = strchr(hex, r[i + 1] | 0x20)) && *h) {
-			v = (uint8_t)(h - hex);
+		if (i + 1 < end && (h = hexval(r[i + 1])) >= 0) {
+			v = (uint8_t)h;
 			*used = 2;
-			if (i + 2 < end && r[i + 2] < 128 &&
-			    (h = strchr(hex, r[i + 2] | 0x20)) && *h) {
-				v = (uint8_t)(v * 16 + (h - hex));
+			if (i + 2 < end && (h = hexval(r[i + 2])) >= 0) {
+				v = (uint8_t)(v * 16 + h);
 				*used = 3;
 			}
 			return v;
