@@ -8,15 +8,23 @@
  *   pg_params_driver --prepare CONNINFO SQL [PARAM...]
  *       PQprepare, then PQexecPrepared (two round trips)
  *   pg_params_driver --rerun VALUE CONNINFO SQL PARAM
- *       PQexecParams, then PQexecPrepared of the unnamed statement it
- *       prepared, with VALUE: what a client would try to run an
- *       approved statement again
+ *       PQexecParams, then what a client would try to run an approved
+ *       statement again with VALUE, in the same session:
+ *       PQexecPrepared of the unnamed statement, twice (the gateway
+ *       refuses the first; its stand-in, a Parse of the unnamed
+ *       statement, replaced it on the server, which answers the
+ *       second); each statement
+ *       pg_prepared_statements lists ("PREPARED name" lines, or
+ *       "PREPARED none"), by PQexecPrepared and by SQL EXECUTE; then
+ *       PQexecParams("select $1::int + 1", VALUE) to show the session
+ *       still works
  *
  * Notices go to stderr as they arrive (libpq's default), so a test sees
  * "held for review" while the call still waits.  Prints the command tag
  * and exits 0, or prints "ERROR SQLSTATE: message" and exits 1.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -39,6 +47,32 @@ static int result(PGconn *c, PGresult *r)
 	PQclear(r);
 	fflush(stdout);
 	return rc;
+}
+
+/* Every way to run a statement again with value v (--rerun). */
+static void rerun(PGconn *c, const char *v)
+{
+	PGresult *r;
+	char sql[256];
+	int i, n;
+
+	result(c, PQexecPrepared(c, "", 1, &v, NULL, NULL, 0));
+	result(c, PQexecPrepared(c, "", 1, &v, NULL, NULL, 0));
+	r = PQexec(c, "SELECT name FROM pg_prepared_statements");
+	n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+	if (n <= 0)
+		printf("PREPARED %s\n", n == 0 ? "none" : "?");
+	for (i = 0; i < n; i++) {
+		const char *name = PQgetvalue(r, i, 0);
+
+		printf("PREPARED %s\n", name);
+		result(c, PQexecPrepared(c, name, 1, &v, NULL, NULL, 0));
+		snprintf(sql, sizeof(sql), "EXECUTE %s(%d)", name, atoi(v));
+		result(c, PQexec(c, sql));
+	}
+	PQclear(r);
+	result(c, PQexecParams(c, "select $1::int + 1", 1, NULL, &v, NULL,
+			       NULL, 0));
 }
 
 int main(int argc, char **argv)
@@ -79,9 +113,8 @@ int main(int argc, char **argv)
 	} else {
 		rc = result(c, PQexecParams(c, sql, nparams, NULL, params,
 					    NULL, NULL, 0));
-		if (rc == 0 && again)
-			rc = result(c, PQexecPrepared(c, "", 1, &again, NULL,
-						      NULL, 0));
+		if (again)
+			rerun(c, again);
 	}
 	PQfinish(c);
 	return rc;

@@ -338,9 +338,11 @@ static void test_parse_held_with_bind_params(void **state)
 	assert_non_null(fh_find_msg(cbuf, n, 'N', &(size_t){0}));
 	fh.review_cb(fh.review_ud, JG_REVIEW_APPROVED, "r-1", NULL);
 	n = fh_up_take(ubuf, sizeof(ubuf));
-	/* the held pipeline once (Parse, Bind, Describe, Execute, Sync),
+	/* the held pipeline once (Parse, Bind, Describe, Execute, Sync):
+	 * the client's bytes, already on the unnamed statement and portal;
 	 * then the statement the client sent after it */
-	assert_true(n > p + q);
+	assert_int_equal(n, p + q);
+	assert_memory_equal(ubuf, m, p);
 	assert_int_equal(fh_count_msgs(ubuf, n, 'P'), 1);
 	assert_int_equal(fh_count_msgs(ubuf, n, 'B'), 1);
 	assert_int_equal(fh_count_msgs(ubuf, n, 'E'), 1);
@@ -350,24 +352,35 @@ static void test_parse_held_with_bind_params(void **state)
 	assert_int_equal(fh_up_take(ubuf, sizeof(ubuf)), 0);
 }
 
-/* The approved statement runs under a private name, with the client's
- * text and parameter bytes; Describe and Close of the statement follow
- * the name, of the portal do not. */
-static void test_parse_held_renamed(void **state)
+/* The approved statement runs on the unnamed statement and portal
+ * (nothing SQL EXECUTE could name, nothing left under the client's
+ * names), with the client's text and parameter bytes; Describe and
+ * Close of them follow. */
+static void test_parse_held_unnamed(void **state)
 {
 	size_t n, p, bl;
 	const uint8_t *b;
-	const char *name;
-	char priv[64];
 
 	(void)state;
 	login();
 	p = parse_msg(m, "s1", "DELETE FROM accounts WHERE id = $1");
-	p += bind_msg(m + p, "s1", 0, "7", 1);
+	n = bind_msg(m + p, "s1", 0, "7", 1);
+	/* portal "p1": bind_msg binds ""; put the name in */
+	{
+		struct pg_buf bb;
+		size_t off;
+
+		pg_buf_init(&bb);
+		off = pg_msg_begin(&bb, 'B');
+		pg_buf_str(&bb, "p1");
+		pg_buf_add(&bb, m + p + 6, n - 6);
+		p += emit(&bb, off, m + p);
+	}
 	p += fh_msg(m + p, 'D', "Ss1", 4);
-	p += fh_msg(m + p, 'E', "\0\0\0\0", 5);
+	p += fh_msg(m + p, 'D', "Pp1", 4);
+	p += fh_msg(m + p, 'E', "p1\0\0\0\0", 7);
 	p += fh_msg(m + p, 'C', "Ss1", 4);
-	p += fh_msg(m + p, 'C', "P", 2);
+	p += fh_msg(m + p, 'C', "Pp1", 4);
 	p += fh_msg(m + p, 'S', "", 0);
 	fh_client_send(m, p);
 	assert_non_null(strstr(fh.held_attrs, "param=$1 = '7'|"));
@@ -375,24 +388,224 @@ static void test_parse_held_renamed(void **state)
 	n = fh_up_take(ubuf, sizeof(ubuf));
 	b = fh_find_msg(ubuf, n, 'P', &bl);
 	assert_non_null(b);
-	name = (const char *)b;
-	assert_int_equal(strncmp(name, "jitgate_reviewed_", 17), 0);
-	assert_int_equal(strlen(name), 17 + 16);
-	snprintf(priv, sizeof(priv), "%s", name);
-	assert_string_equal(name + strlen(name) + 1,
-			    "DELETE FROM accounts WHERE id = $1");
-	/* Bind: portal "", then the private statement, then the bytes */
-	b = fh_find_msg(ubuf, n, 'B', &bl);
 	assert_int_equal(b[0], 0);
-	assert_string_equal((const char *)b + 1, priv);
-	assert_memory_equal(b + 2 + strlen(priv), "\0\1\0\0\0\1\0\0\0\1" "7",
-			    11);
-	b = fh_find_msg(ubuf, n, 'D', &bl);
-	assert_int_equal(b[0], 'S');
-	assert_string_equal((const char *)b + 1, priv);
-	/* the client's name never reaches the server */
-	assert_null(memmem(ubuf, n, "s1\0", 3));
+	assert_string_equal((const char *)b + 1,
+			    "DELETE FROM accounts WHERE id = $1");
+	/* Bind: portal "", statement "", then the bytes */
+	b = fh_find_msg(ubuf, n, 'B', &bl);
+	assert_memory_equal(b, "\0\0\0\1\0\0\0\1\0\0\0\1" "7", 13);
+	b = fh_find_msg(ubuf, n, 'E', &bl);
+	assert_int_equal(bl, 5);
+	assert_int_equal(b[0], 0);
+	assert_int_equal(fh_count_msgs(ubuf, n, 'D'), 2);
 	assert_int_equal(fh_count_msgs(ubuf, n, 'C'), 2);
+	/* the client's names never reach the server */
+	assert_null(memmem(ubuf, n, "s1", 2));
+	assert_null(memmem(ubuf, n, "p1", 2));
+	assert_null(memmem(ubuf, n, "jitgate_reviewed", 16));
+}
+
+/* An Execute of another portal than the one bound is not one run. */
+static void test_parse_held_other_portal_refused(void **state)
+{
+	size_t p;
+
+	(void)state;
+	login();
+	p = parse_msg(m, "", "DELETE FROM accounts WHERE id = $1");
+	p += bind_msg(m + p, "", 0, "7", 1);
+	p += fh_msg(m + p, 'E', "\0\0\0\0\0", 5);
+	p += fh_msg(m + p, 'E', "p9\0\0\0\0", 7);
+	p += fh_msg(m + p, 'S', "", 0);
+	fh_client_send(m, p);
+	assert_null(fh.review_cb);
+	client_gets_error("42501");
+}
+
+/* The server's answer to an approved run: ParseComplete, BindComplete,
+ * NoData, then error (an ErrorResponse, the rest skipped) or the
+ * command tag; ReadyForQuery. */
+static void up_answers_run(const char *error)
+{
+	struct pg_buf b;
+	size_t off;
+
+	pg_buf_init(&b);
+	off = pg_msg_begin(&b, '1');
+	pg_msg_end(&b, off);
+	off = pg_msg_begin(&b, '2');
+	pg_msg_end(&b, off);
+	off = pg_msg_begin(&b, 'n');
+	pg_msg_end(&b, off);
+	if (error) {
+		pg_build_error(&b, 'E', "ERROR", "22012", error, NULL, NULL);
+	} else {
+		off = pg_msg_begin(&b, 'C');
+		pg_buf_str(&b, "DELETE 1");
+		pg_msg_end(&b, off);
+	}
+	pg_build_ready(&b, 'I');
+	fh_up_send(b.data, b.len);
+	pg_buf_free(&b);
+}
+
+/* Log in, hold a PQexecParams DELETE with $1 = 2 and approve it; the
+ * server answers (error: the run fails part-way with it). */
+static void approved_run(const char *error)
+{
+	size_t p;
+
+	login();
+	p = pipeline(m, "DELETE FROM accounts WHERE id = $1", 0, "2", 1);
+	fh_client_send(m, p);
+	assert_non_null(fh.review_cb);
+	fh.review_cb(fh.review_ud, JG_REVIEW_APPROVED, "r-1", NULL);
+	assert_int_equal(fh_up_take(ubuf, sizeof(ubuf)), p);
+	up_answers_run(error);
+	fh_client_take(NULL, 0);
+}
+
+/* A Bind of the unnamed statement, Describe portal, Execute, Sync:
+ * PQexecPrepared(conn, "", ...) with $1 = v. */
+static size_t rebind(uint8_t *out, const char *v)
+{
+	size_t n = bind_msg(out, "", 0, v, (int32_t)strlen(v));
+
+	return n + tail_msgs(out + n);
+}
+
+/* The client's message went upstream as it was: no stand-in. */
+static void passes(const uint8_t *msg, size_t len)
+{
+	size_t n = fh_up_take(ubuf, sizeof(ubuf));
+
+	assert_int_equal(n, len);
+	assert_memory_equal(ubuf, msg, len);
+}
+
+/* The client tries the approved statement again with other parameters
+ * (its Bind names the unnamed statement the run used): refused before
+ * it reaches the server, whether the run succeeded or failed. */
+static void test_rebind_after_approval_refused(void **state)
+{
+	const char *errors[2] = {NULL, "division by zero"};
+	size_t n, p;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		approved_run(errors[i]);
+		p = rebind(m, "3");
+		fh_client_send(m, p);
+		n = fh_up_take(ubuf, sizeof(ubuf));
+		/* a stand-in in place of the Bind; the rest is skipped by
+		 * the server up to the client's Sync */
+		assert_int_equal(fh_count_msgs(ubuf, n, 'B'), 0);
+		assert_null(memmem(ubuf, n, "3", 1));
+		assert_int_equal(fh_count_msgs(ubuf, n, 'P'), 1);
+		assert_int_equal(fh_count_msgs(ubuf, n, 'S'), 1);
+		n = client_gets_error("42501");
+		assert_non_null(strstr(fh_error_field(cbuf, n, 'M'),
+				       "reviewed statement"));
+		assert_true(recorded("reuse of a reviewed statement"));
+		assert_false(fh.sess.ended);
+		fh_teardown();
+		fh_setup();
+	}
+}
+
+/* Describe of the unnamed statement is refused too; a Bind of a named
+ * statement (parsed, so decided, by the client) is not. */
+static void test_describe_after_approval_refused(void **state)
+{
+	size_t n, p;
+
+	(void)state;
+	approved_run(NULL);
+	p = fh_msg(m, 'D', "S", 2);
+	p += fh_msg(m + p, 'S', "", 0);
+	fh_client_send(m, p);
+	n = fh_up_take(ubuf, sizeof(ubuf));
+	assert_int_equal(fh_count_msgs(ubuf, n, 'D'), 0);
+	client_gets_error("42501");
+	/* the stand-in, a Parse of the unnamed statement at the start of a
+	 * pipeline, replaced it on the server: it no longer exists */
+	p = rebind(m, "4");
+	fh_client_send(m, p);
+	passes(m, p);
+}
+
+/* The client runs a Query (query) or PQexecParams of a SELECT: it goes
+ * upstream as it was. */
+static void select_passes(int query)
+{
+	size_t p = query ? fh_query(m, "SELECT 1")
+			 : pipeline(m, "SELECT $1::int", 0, "5", 1);
+
+	fh_client_send(m, p);
+	passes(m, p);
+}
+
+/* A Parse of the unnamed statement at the start of a pipeline replaces
+ * the approved one (its Binds run, in that pipeline and later), and so
+ * does a simple Query. */
+static void test_parse_or_query_replaces_unnamed(void **state)
+{
+	size_t p;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		approved_run(NULL);
+		select_passes(i);
+		p = rebind(m, "6");
+		fh_client_send(m, p);
+		passes(m, p);
+		fh_teardown();
+		fh_setup();
+	}
+}
+
+/*
+ * A Parse after another extended message in the same pipeline may be
+ * skipped by the server (an error before it skips to Sync), leaving the
+ * approved statement: Binds after it in that pipeline run (they would
+ * be skipped with it), a Bind in the next pipeline is refused.
+ */
+static void test_parse_mid_pipeline_keeps_guard(void **state)
+{
+	size_t n, p, k;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		/* an Execute of a portal that does not exist: an error */
+		approved_run(NULL);
+		k = fh_msg(m, 'E', "nosuch\0\0\0\0", 11);
+		fh_client_send(m, k);
+		passes(m, k);
+		/* then a Parse and Bind of the unnamed statement, or a
+		 * Query, which does not count after an extended message
+		 * either */
+		select_passes(i);
+		p = rebind(m, "3");
+		fh_client_send(m, p);
+		n = fh_up_take(ubuf, sizeof(ubuf));
+		assert_int_equal(fh_count_msgs(ubuf, n, 'B'), 0);
+		fh_teardown();
+		fh_setup();
+	}
+}
+
+/* A simple Query approved leaves no statement: nothing is guarded. */
+static void test_approved_query_leaves_nothing(void **state)
+{
+	size_t p;
+
+	(void)state;
+	hold_drop();
+	fh.review_cb(fh.review_ud, JG_REVIEW_APPROVED, "r-1", NULL);
+	fh_up_take(NULL, 0);
+	p = rebind(m, "6");
+	fh_client_send(m, p);
+	passes(m, p);
 }
 
 static void test_parse_held_binary_param(void **state)
@@ -512,7 +725,13 @@ int main(void)
 		T(test_cancel_connection_closes_at_once),
 		T(test_cancel_of_held_not_forwarded),
 		T(test_parse_held_with_bind_params),
-		T(test_parse_held_renamed),
+		T(test_parse_held_unnamed),
+		T(test_parse_held_other_portal_refused),
+		T(test_rebind_after_approval_refused),
+		T(test_describe_after_approval_refused),
+		T(test_parse_or_query_replaces_unnamed),
+		T(test_parse_mid_pipeline_keeps_guard),
+		T(test_approved_query_leaves_nothing),
 		T(test_parse_held_binary_param),
 		T(test_parse_held_denied_and_canceled),
 		T(test_parse_without_bind_refused),

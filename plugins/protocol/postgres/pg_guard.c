@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-
 #include "pg_cancel.h"
 #include "pg_classify.h"
 
@@ -93,6 +91,10 @@ static void denial_text(char *buf, size_t len, const char *what,
 #define PG_PARAM_HEX 32   /* bytes of a binary value shown in hex */
 /* An extended pipeline held for review: at most this many messages. */
 #define PG_HOLD_MAX_MSGS 16
+/* ps->unnamed_guard (see pg_guard_sent) */
+#define UN_TAINTED 1u /* may be an approved statement */
+#define UN_PIPE 2u    /* an extended message since the last Sync */
+#define UN_FRESH 4u   /* a Parse of it since the last Sync */
 
 static const uint8_t sync_msg[5] = {'S', 0, 0, 0, 4};
 
@@ -274,8 +276,10 @@ static void review_done(void *ud, int outcome, const char *review_id,
 	type = ps->held_msg[0];
 	if (outcome == JG_REVIEW_APPROVED) {
 		/* exactly the bytes that were held: same text, same
-		 * parameters, once */
+		 * parameters, once; what it leaves prepared is guarded */
 		send_held(ps);
+		if (ps->held_ext)
+			ps->unnamed_guard |= UN_TAINTED;
 	} else {
 		snprintf(msg, sizeof(msg), "statement review %s was %s",
 			 review_id, a[1].value);
@@ -458,68 +462,132 @@ static int valid_cstr(const uint8_t *p, size_t n)
 }
 
 /*
- * The approved run must be the only one: a later Bind to the client's
- * statement would run the approved statement again, with any
- * parameters.  So the held pipeline prepares it under a private name
- * (its Bind, and a Describe or Close of the statement, follow): the
- * answers are the same, and the client's own name never exists
- * upstream, so a later Bind to it fails.
+ * The approved run must be the only one: a statement left prepared
+ * upstream could be bound again later with any parameters, by its
+ * name or (the name read from pg_prepared_statements) by SQL EXECUTE.
+ * So the held pipeline runs on the unnamed statement and the unnamed
+ * portal, which SQL cannot name; the client's own names never exist
+ * upstream, so a later Bind to them fails.  The unnamed statement
+ * itself is guarded after the run (pg_guard_unnamed_use): libpq sends
+ * no Close, and the run may stop at an error before any Close would
+ * come.
  */
-static int private_name(char *out, size_t len)
+
+/* Message f with nnames C strings after skip bytes of its body sent
+ * as "" (the strings were validated when gathered). */
+static void add_unnamed(struct pg_buf *b, const struct pg_frame *f,
+			size_t skip, int nnames)
 {
-	unsigned char rnd[8];
+	size_t off = pg_msg_begin(b, f->type), at = skip;
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
-		return -1;
-	snprintf(out, len, "jitgate_reviewed_%02x%02x%02x%02x%02x%02x%02x%02x",
-		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
-		 rnd[7]);
-	return 0;
-}
-
-/* Message type with body, the name_len-byte name at name_at replaced. */
-static void add_renamed(struct pg_buf *b, const struct pg_frame *f,
-			size_t name_at, size_t name_len, const char *name)
-{
-	size_t off = pg_msg_begin(b, f->type);
-
-	pg_buf_add(b, f->body, name_at);
-	pg_buf_str(b, name);
-	pg_buf_add(b, f->body + name_at + name_len + 1,
-		   f->body_len - name_at - name_len - 1);
+	pg_buf_add(b, f->body, skip);
+	while (nnames-- > 0) {
+		at += strlen((const char *)f->body + at) + 1;
+		pg_buf_str(b, "");
+	}
+	pg_buf_add(b, f->body + at, f->body_len - at);
 	pg_msg_end(b, off);
 }
 
-/* The whole messages in d[0..len) (validated), the statement pstmt
- * renamed, into buf.  -1 if no name could be made. */
-static int rename_statement(const uint8_t *d, size_t len, const char *pstmt,
-			    struct pg_buf *buf)
+/* The whole messages in d[0..len) (validated by gather), statement
+ * pstmt and portal portal unnamed, into buf. */
+static int unname(const uint8_t *d, size_t len, const char *pstmt,
+		  const char *portal, struct pg_buf *buf)
 {
-	char priv[64];
-	size_t o, plen = strlen(pstmt);
+	size_t o;
 	struct pg_frame f;
-	const char *why;
+	const char *why, *name;
 
-	if (private_name(priv, sizeof(priv)) < 0)
-		return -1;
 	pg_buf_reset(buf);
 	for (o = 0; o < len; o += f.total) {
 		if (pg_frame_typed(d + o, len - o, len, &f, &why) !=
 		    PG_FRAME_OK)
 			return -1;
-		if (f.type == 'P')
-			add_renamed(buf, &f, 0, plen, priv);
+		name = (const char *)f.body + 1;
+		if (f.type == 'P' || f.type == 'E')
+			add_unnamed(buf, &f, 0, 1);
 		else if (f.type == 'B')
-			add_renamed(buf, &f, strlen((const char *)f.body) + 1,
-				    plen, priv);
+			add_unnamed(buf, &f, 0, 2);
 		else if ((f.type == 'D' || f.type == 'C') &&
-			 f.body[0] == 'S' &&
-			 strcmp((const char *)f.body + 1, pstmt) == 0)
-			add_renamed(buf, &f, 1, plen, priv);
+			 strcmp(name, f.body[0] == 'S' ? pstmt : portal) == 0)
+			add_unnamed(buf, &f, 1, 1);
 		else
 			pg_buf_add(buf, d + o, f.total);
 	}
 	return buf->oom ? -1 : 0;
+}
+
+/*
+ * What the server's unnamed statement may hold.  After an approved run
+ * it may be the approved statement (TAINTED) until a Parse of the
+ * unnamed statement or a simple Query replaces it: the server drops
+ * the old one when it processes either, even one that then fails.  The
+ * server skips everything after an error up to Sync, so a Parse or
+ * Query only counts when no extended message went upstream since the
+ * last Sync (PIPE).  Within a pipeline, after any Parse of the unnamed
+ * statement (FRESH), a reference to it is to that Parse's statement, or
+ * is skipped with it.
+ */
+void pg_guard_sent(struct pg_session *ps, const uint8_t *p, size_t n)
+{
+	switch (p[0]) {
+	case 'P':
+		if (n > 5 && p[5] == 0) {
+			if (!(ps->unnamed_guard & UN_PIPE))
+				ps->unnamed_guard &= ~UN_TAINTED;
+			ps->unnamed_guard |= UN_FRESH;
+		}
+		ps->unnamed_guard |= UN_PIPE;
+		break;
+	case 'B':
+	case 'C':
+	case 'D':
+	case 'E':
+	case 'H':
+		ps->unnamed_guard |= UN_PIPE;
+		break;
+	case 'S':
+		ps->unnamed_guard &= ~(UN_PIPE | UN_FRESH);
+		break;
+	case 'Q':
+		if (!(ps->unnamed_guard & UN_PIPE))
+			ps->unnamed_guard &= ~UN_TAINTED;
+		break;
+	default:
+		break;
+	}
+}
+
+int pg_guard_unnamed_use(struct pg_session *ps, const struct pg_frame *f)
+{
+	struct jg_attr a[2] = {{"decision", "deny"},
+			       {"reason", "reuse of a reviewed statement"}};
+	const uint8_t *stmt;
+	const void *nul;
+
+	if ((ps->unnamed_guard & (UN_TAINTED | UN_FRESH)) != UN_TAINTED)
+		return 0;
+	if (f->type == 'B') { /* portal, then statement (validated) */
+		nul = memchr(f->body, 0, f->body_len);
+		if (!nul)
+			return 0;
+		stmt = (const uint8_t *)nul + 1;
+	} else if (f->type == 'D' && f->body_len >= 2 && f->body[0] == 'S') {
+		stmt = f->body + 1;
+	} else {
+		return 0;
+	}
+	if (stmt >= f->body + f->body_len || *stmt != 0)
+		return 0;
+	pg_record(ps, "statement", a, 2);
+	/* a Parse stand-in: the server skips the rest up to Sync */
+	pg_deny(ps, 'P', "42501",
+		"the unnamed prepared statement ran a reviewed statement and "
+		"cannot be used again",
+		"An approval covers one run of the statement with its "
+		"parameters.  Parse a statement again (libpq's PQexecParams "
+		"does) to run it.");
+	return 1;
 }
 
 /*
@@ -528,7 +596,7 @@ static int rename_statement(const uint8_t *d, size_t len, const char *pstmt,
  * sees and the approval binds), Describe, Execute, Close, Flush.  Those
  * are already in the client's buffer behind the Parse (libpq and the
  * drivers send them in one write).  Returns the bytes to run in buf
- * (the statement renamed: rename_statement), *rest the bytes after the
+ * (statement and portal unnamed: unname), *rest the bytes after the
  * Parse, the Bind's parameters in a; 0 when the buffer holds no such
  * pipeline.
  */
@@ -541,7 +609,7 @@ static int gather(struct pg_session *ps, const uint8_t *msg, size_t n,
 	size_t len, off = n, nmsgs = 1, nbind = 0, nexec = 0;
 	struct pg_frame f;
 	struct pg_reader r;
-	const char *why = NULL, *pstmt, *bstmt = NULL;
+	const char *why = NULL, *pstmt, *bstmt = NULL, *portal = NULL, *e;
 
 	len = ps->h->stream_peek(ps->client, &d);
 	if (d != msg || len < n)
@@ -562,12 +630,16 @@ static int gather(struct pg_session *ps, const uint8_t *msg, size_t n,
 					na) < 0 ||
 			    strcmp(bstmt, pstmt) != 0)
 				return 0;
+			portal = (const char *)f.body; /* checked: a string */
 			break;
 		case 'E':
+			/* only the bound portal: unname() renames every
+			 * Execute */
 			pg_reader_init(&r, f.body, f.body_len);
-			pg_get_str(&r, NULL);
+			e = pg_get_str(&r, NULL);
 			pg_get_i32(&r);
-			if (r.bad || pg_remaining(&r) != 0 || !nbind)
+			if (r.bad || pg_remaining(&r) != 0 || !nbind ||
+			    strcmp(e, portal) != 0)
 				return 0;
 			nexec++;
 			break;
@@ -590,7 +662,7 @@ static int gather(struct pg_session *ps, const uint8_t *msg, size_t n,
 		if (f.type == 'S')
 			break;
 	}
-	if (nbind != 1 || nexec == 0 || rename_statement(d, off, pstmt, buf))
+	if (nbind != 1 || nexec == 0 || unname(d, off, pstmt, portal, buf))
 		return 0;
 	*rest = off - n;
 	return 1;

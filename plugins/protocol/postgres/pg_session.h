@@ -117,6 +117,8 @@ struct pg_session {
 	int held_ext;            /* held_msg is an extended pipeline that
 	                            ends in its own Sync */
 	char review_id[128];
+	unsigned unnamed_guard;  /* the unnamed statement may hold an
+	                            approved one (pg_guard.c) */
 
 	struct pg_buf out;       /* scratch for messages we build */
 	struct pg_buf upq;       /* queued for upstream (pg_flush) */
@@ -160,6 +162,11 @@ int pg_guard_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
 		   const char *sql);
 int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 			   size_t n, uint32_t oid);
+/* A message goes upstream: tracks what the unnamed statement holds. */
+void pg_guard_sent(struct pg_session *ps, const uint8_t *p, size_t n);
+/* A client Bind or Describe: 1 if refused because it would use the
+ * unnamed statement an approved run may have left (pg_deny'd). */
+int pg_guard_unnamed_use(struct pg_session *ps, const struct pg_frame *f);
 /* A CancelRequest for the session: a held statement is withdrawn, the
  * client gets 57014 and ReadyForQuery. */
 void pg_guard_cancel_hold(struct pg_session *ps);
