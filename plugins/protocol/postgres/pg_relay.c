@@ -66,7 +66,7 @@ int pg_client_write(struct pg_session *ps, const void *p, size_t n)
 
 void pg_send_upstream_frame(struct pg_session *ps, const uint8_t *p, size_t n)
 {
-	if ((p[0] == 'Q' || p[0] == 'P') && pg_copy_sent(ps, p, n) < 0)
+	if (pg_copy_sent(ps, p, n) < 0)
 		return; /* refused in its place */
 	pg_guard_sent(ps, p, n);
 	/* each of these ends in exactly one ReadyForQuery */
@@ -421,6 +421,8 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 		ps->rd_valid = 0;
 		pg_copy_end(ps); /* a COPY ends with its CopyDone, or these */
 	}
+	if (f->type == 'S' || f->type == 'C')
+		pg_copy_backend(ps, f); /* client_encoding, DDL */
 	switch (f->type) {
 	case 'Z':
 		if (f->body_len != 1)
@@ -538,12 +540,12 @@ static int needs_whole(const struct pg_session *ps, uint8_t type)
 	case 'I':
 	case 's':
 	case 'n':
+	case 'S': /* client_encoding, for COPY masking (pg_copy.h) */
 		return 1;
 	case 'D':
 	case 'd':
 	case 'N':
 	case 'A':
-	case 'S':
 		return ps->masking;
 	case 'c':
 		return ps->copy && ps->copy->active;
