@@ -147,7 +147,7 @@ fetch_ms() { # fetch_ms off|on -> average ms per fetch of the 100,000 rows
 # what masking costs it whatever else the machine runs; wall time on a
 # busy machine also measures the scheduler.
 gw_cpu_ns() {
-	cat /proc/"$JG_PID"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'
+	cat /proc/"$JG_PID"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'
 }
 echo
 echo "100,000 rows of text ($((bytes / 1048576)) MB of values) through jitgated, $FETCHES fetches per run, best of $ROUNDS"
