@@ -105,7 +105,7 @@ static int node_unwrap(json_object *w, const char **type, json_object **node)
 	return json_object_is_type(*node, json_type_object) ? 0 : -1;
 }
 
-static json_object *get(json_object *o, const char *key)
+json_object *pg_json_get(json_object *o, const char *key)
 {
 	json_object *v = NULL;
 
@@ -114,9 +114,9 @@ static json_object *get(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
-static const char *get_str(json_object *o, const char *key)
+const char *pg_json_get_str(json_object *o, const char *key)
 {
-	json_object *v = get(o, key);
+	json_object *v = pg_json_get(o, key);
 
 	return v && json_object_is_type(v, json_type_string)
 		       ? json_object_get_string(v)
@@ -140,7 +140,7 @@ static char *join_names(json_object *list)
 				&node) < 0 ||
 		    strcmp(type, "String") != 0)
 			continue;
-		s = get_str(node, "sval");
+		s = pg_json_get_str(node, "sval");
 		if (!s)
 			continue;
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
@@ -182,8 +182,8 @@ static void add_name(struct walk *w, char **arr, size_t *n, char *name)
 
 static char *rangevar_name(json_object *rv)
 {
-	const char *rel = get_str(rv, "relname");
-	const char *sch = get_str(rv, "schemaname");
+	const char *rel = pg_json_get_str(rv, "relname");
+	const char *sch = pg_json_get_str(rv, "schemaname");
 	char *s = NULL;
 
 	if (!rel)
@@ -210,20 +210,20 @@ static void walk_object(struct walk *w, json_object *o)
 	json_object *node;
 
 	/* A RangeVar, wrapped or in a typed field such as "relation". */
-	if (get_str(o, "relname"))
+	if (pg_json_get_str(o, "relname"))
 		add_name(w, w->st->tables, &w->st->ntables, rangevar_name(o));
 	/* A function call (FuncCall has funcformat; CREATE FUNCTION has
 	 * funcname too but is recorded by the caller). */
-	if (get(o, "funcname") && get(o, "funcformat"))
+	if (pg_json_get(o, "funcname") && pg_json_get(o, "funcformat"))
 		add_name(w, w->st->functions, &w->st->nfunctions,
-			 join_names(get(o, "funcname")));
-	if (get_str(o, "ctename") && w->nctes < PG_MAX_NAMES) {
-		char *c = strdup(get_str(o, "ctename"));
+			 join_names(pg_json_get(o, "funcname")));
+	if (pg_json_get_str(o, "ctename") && w->nctes < PG_MAX_NAMES) {
+		char *c = strdup(pg_json_get_str(o, "ctename"));
 
 		if (c)
 			w->ctes[w->nctes++] = c;
 	}
-	if (node_unwrap(get(o, "ctequery"), &type, &node) == 0 &&
+	if (node_unwrap(pg_json_get(o, "ctequery"), &type, &node) == 0 &&
 	    is_modifying(type))
 		w->st->flags |= PG_FLAG_MODIFYING_CTE;
 
@@ -246,9 +246,9 @@ static void walk_node(struct walk *w, const char *key, json_object *o)
 		return;
 	/* Row-changing statements anywhere (top level, CTE, EXPLAIN,
 	 * PREPARE) are checked for a missing WHERE. */
-	if (key && strcmp(key, "DeleteStmt") == 0 && !get(o, "whereClause"))
+	if (key && strcmp(key, "DeleteStmt") == 0 && !pg_json_get(o, "whereClause"))
 		w->st->flags |= PG_FLAG_DELETE_NO_WHERE;
-	if (key && strcmp(key, "UpdateStmt") == 0 && !get(o, "whereClause"))
+	if (key && strcmp(key, "UpdateStmt") == 0 && !pg_json_get(o, "whereClause"))
 		w->st->flags |= PG_FLAG_UPDATE_NO_WHERE;
 	walk_object(w, o);
 }
@@ -311,16 +311,16 @@ static int defelem_is(json_object *opts, const char *name, const char **arg)
 				&node) < 0 ||
 		    strcmp(type, "DefElem") != 0)
 			continue;
-		if (!get_str(node, "defname") ||
-		    strcmp(get_str(node, "defname"), name) != 0)
+		if (!pg_json_get_str(node, "defname") ||
+		    strcmp(pg_json_get_str(node, "defname"), name) != 0)
 			continue;
 		*arg = NULL;
-		a = get(node, "arg");
+		a = pg_json_get(node, "arg");
 		if (a && node_unwrap(a, &type, &an) == 0) {
 			if (strcmp(type, "String") == 0)
-				*arg = get_str(an, "sval");
+				*arg = pg_json_get_str(an, "sval");
 			else if (strcmp(type, "Boolean") == 0)
-				*arg = get(an, "boolval") ? "true" : "false";
+				*arg = pg_json_get(an, "boolval") ? "true" : "false";
 		}
 		return 1;
 	}
@@ -350,13 +350,13 @@ static int class_of_copy(struct pg_stmt *st, json_object *node)
 {
 	const char *arg = NULL;
 
-	st->flags |= get(node, "is_from") ? PG_FLAG_COPY_IN : PG_FLAG_COPY_OUT;
-	if (get(node, "is_program"))
+	st->flags |= pg_json_get(node, "is_from") ? PG_FLAG_COPY_IN : PG_FLAG_COPY_OUT;
+	if (pg_json_get(node, "is_program"))
 		st->flags |= PG_FLAG_PROGRAM;
-	if (defelem_is(get(node, "options"), "format", &arg) && arg &&
+	if (defelem_is(pg_json_get(node, "options"), "format", &arg) && arg &&
 	    strcmp(arg, "binary") == 0)
 		st->flags |= PG_FLAG_BINARY;
-	if (get(node, "filename") || get(node, "is_program"))
+	if (pg_json_get(node, "filename") || pg_json_get(node, "is_program"))
 		return PG_CLASS_COPY_SERVER;
 	return PG_CLASS_COPY;
 }
@@ -421,10 +421,10 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 	const char *arg = NULL, *name;
 
 	if (strcmp(type, "ExplainStmt") == 0) {
-		if (defelem_is(get(node, "options"), "analyze", &arg) &&
+		if (defelem_is(pg_json_get(node, "options"), "analyze", &arg) &&
 		    !falsy(arg)) {
 			st->flags |= PG_FLAG_EXPLAIN_ANALYZE;
-			return class_of_inner(st, get(node, "query"),
+			return class_of_inner(st, pg_json_get(node, "query"),
 					      PG_CLASS_DDL);
 		}
 		st->flags |= PG_FLAG_EXPLAIN;
@@ -432,25 +432,25 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 	}
 	if (strcmp(type, "PrepareStmt") == 0) {
 		st->flags |= PG_FLAG_PREPARE;
-		return class_of_inner(st, get(node, "query"), PG_CLASS_DDL);
+		return class_of_inner(st, pg_json_get(node, "query"), PG_CLASS_DDL);
 	}
 	if (strcmp(type, "DeclareCursorStmt") == 0)
-		return class_of_inner(st, get(node, "query"), PG_CLASS_DDL);
+		return class_of_inner(st, pg_json_get(node, "query"), PG_CLASS_DDL);
 	if (strcmp(type, "CopyStmt") == 0)
 		return class_of_copy(st, node);
 	if (strcmp(type, "SelectStmt") == 0) {
-		if (get(node, "intoClause")) {
+		if (pg_json_get(node, "intoClause")) {
 			st->flags |= PG_FLAG_SELECT_INTO;
 			return PG_CLASS_DDL;
 		}
-		if (get(node, "lockingClause"))
+		if (pg_json_get(node, "lockingClause"))
 			st->flags |= PG_FLAG_LOCKING;
 		return PG_CLASS_READ;
 	}
 	if (strcmp(type, "TruncateStmt") == 0)
 		st->flags |= PG_FLAG_TRUNCATE;
 	if (strcmp(type, "VariableSetStmt") == 0) {
-		name = get_str(node, "name");
+		name = pg_json_get_str(node, "name");
 		if (name && (strcmp(name, "role") == 0 ||
 			     strcmp(name, "session_authorization") == 0))
 			st->flags |= PG_FLAG_SET_ROLE;
@@ -473,8 +473,8 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 /* DROP TABLE a, b: the objects are name lists, not RangeVars. */
 static void drop_objects(struct walk *w, json_object *node)
 {
-	json_object *objs = get(node, "objects"), *inner;
-	const char *rt = get_str(node, "removeType"), *type;
+	json_object *objs = pg_json_get(node, "objects"), *inner;
+	const char *rt = pg_json_get_str(node, "removeType"), *type;
 	size_t i, n;
 
 	if (!rt || !objs || !json_object_is_type(objs, json_type_array))
@@ -488,7 +488,7 @@ static void drop_objects(struct walk *w, json_object *node)
 		if (node_unwrap(json_object_array_get_idx(objs, i), &type,
 				&inner) == 0 &&
 		    strcmp(type, "List") == 0) {
-			char *name = join_names(get(inner, "items")), *q = NULL;
+			char *name = join_names(pg_json_get(inner, "items")), *q = NULL;
 
 			/* same convention as RangeVars: public. when bare */
 			if (name && !strchr(name, '.') &&
@@ -504,7 +504,7 @@ static void drop_objects(struct walk *w, json_object *node)
 static char *slice_text(const char *sql, size_t sqllen, json_object *s,
 			size_t *at)
 {
-	json_object *loc = get(s, "stmt_location"), *len = get(s, "stmt_len");
+	json_object *loc = pg_json_get(s, "stmt_location"), *len = pg_json_get(s, "stmt_len");
 	int64_t off = loc ? json_object_get_int64(loc) : 0;
 	int64_t n = len ? json_object_get_int64(len) : 0;
 
@@ -524,7 +524,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 {
 	struct walk w;
 	const char *type;
-	json_object *node, *wrap = get(s, "stmt");
+	json_object *node, *wrap = pg_json_get(s, "stmt");
 
 	memset(&w, 0, sizeof(w));
 	w.st = st;
@@ -537,7 +537,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 	st->cls = class_of(st, type, node);
 	if (strcmp(type, "CreateFunctionStmt") == 0)
 		add_name(&w, st->functions, &st->nfunctions,
-			 join_names(get(node, "funcname")));
+			 join_names(pg_json_get(node, "funcname")));
 	if (strcmp(type, "DropStmt") == 0)
 		drop_objects(&w, node);
 	walk_node(&w, NULL, wrap);
@@ -591,7 +591,7 @@ int pg_classify(const char *sql, struct pg_classified *out)
 			 "statement nested too deeply");
 		goto done;
 	}
-	stmts = get(root, "stmts");
+	stmts = pg_json_get(root, "stmts");
 	if (!stmts) { /* empty query: only comments or semicolons */
 		rc = 0;
 		goto done;

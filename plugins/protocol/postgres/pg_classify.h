@@ -91,4 +91,11 @@ const char *pg_kind_name(int kind);
 /* Name of flag bit i (0 .. PG_NFLAGS-1): "delete_without_where", ... */
 const char *pg_flag_name(unsigned i);
 
+/* Helpers for walking libpg_query's JSON tree (json-c), shared with
+ * pg_copy.c: member key of object o (NULL when o is NULL, not an object
+ * or has no such member), and the same when it is a string. */
+struct json_object;
+struct json_object *pg_json_get(struct json_object *o, const char *key);
+const char *pg_json_get_str(struct json_object *o, const char *key);
+
 #endif /* PG_CLASSIFY_H */

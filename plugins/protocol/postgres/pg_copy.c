@@ -4,6 +4,7 @@
  * named from the catalog.  See pg_copy.h.
  */
 #include "pg_copy.h"
+#include "pg_classify.h"
 
 #include <json-c/json.h>
 #include <pg_query.h>
@@ -15,24 +16,6 @@
 /* json-c's default depth is too small for real statements (as in
  * pg_classify.c); deeper than this, the text is refused. */
 #define COPY_MAX_DEPTH 1000
-
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!o || !json_object_is_type(o, json_type_object))
-		return NULL;
-	return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
 
 /* {"Type": {...}} -> "Type", {...} */
 static json_object *unwrap(json_object *w, const char *want)
@@ -88,17 +71,17 @@ static int one_byte(const char *v, char *out)
  * text, or NULL when it has none (HEADER alone). */
 static const char *opt_arg(json_object *de, char *num, size_t numlen)
 {
-	json_object *a = get(de, "arg"), *n;
+	json_object *a = pg_json_get(de, "arg"), *n;
 
 	if (!a)
 		return NULL;
 	if ((n = unwrap(a, "String")))
-		return get_str(n, "sval") ? get_str(n, "sval") : "";
+		return pg_json_get_str(n, "sval") ? pg_json_get_str(n, "sval") : "";
 	if ((n = unwrap(a, "Boolean")))
-		return get(n, "boolval") ? "true" : "false";
+		return pg_json_get(n, "boolval") ? "true" : "false";
 	if ((n = unwrap(a, "Integer"))) {
 		snprintf(num, numlen, "%d",
-			 get(n, "ival") ? json_object_get_int(get(n, "ival"))
+			 pg_json_get(n, "ival") ? json_object_get_int(pg_json_get(n, "ival"))
 					: 0);
 		return num;
 	}
@@ -124,7 +107,7 @@ static int copy_options(struct pg_copy_spec *s, json_object *opts)
 	for (i = 0; i < n; i++) {
 		json_object *de = unwrap(json_object_array_get_idx(opts, i),
 					 "DefElem");
-		const char *name = get_str(de, "defname");
+		const char *name = pg_json_get_str(de, "defname");
 		const char *v = opt_arg(de, num, sizeof(num));
 
 		if (!name)
@@ -167,8 +150,8 @@ static int copy_options(struct pg_copy_spec *s, json_object *opts)
  * catalog, since the session's search_path decides it, not "public". */
 static char *qualified(json_object *rel, int *is_qualified)
 {
-	const char *schema = get_str(rel, "schemaname");
-	const char *name = get_str(rel, "relname");
+	const char *schema = pg_json_get_str(rel, "schemaname");
+	const char *name = pg_json_get_str(rel, "relname");
 	char *out;
 	size_t n;
 
@@ -187,22 +170,22 @@ static char *qualified(json_object *rel, int *is_qualified)
 static struct pg_copy_spec *copy_spec(json_object *cs, int *bad)
 {
 	struct pg_copy_spec *s;
-	json_object *att = get(cs, "attlist");
+	json_object *att = pg_json_get(cs, "attlist");
 	size_t i, n;
 
-	if (get(cs, "is_from") || get(cs, "filename") || get(cs, "is_program"))
+	if (pg_json_get(cs, "is_from") || pg_json_get(cs, "filename") || pg_json_get(cs, "is_program"))
 		return NULL; /* in, or to a server file: not rows for us */
 	if (!(s = calloc(1, sizeof(*s)))) {
 		*bad = 1;
 		return NULL;
 	}
-	s->query = get(cs, "query") != NULL;
-	if (copy_options(s, get(cs, "options")) < 0)
+	s->query = pg_json_get(cs, "query") != NULL;
+	if (copy_options(s, pg_json_get(cs, "options")) < 0)
 		goto fail;
 	if (!s->query &&
-	    !(s->table = qualified(unwrap(get(cs, "relation"), "RangeVar"),
+	    !(s->table = qualified(unwrap(pg_json_get(cs, "relation"), "RangeVar"),
 				   &s->qualified) ?:
-			 qualified(get(cs, "relation"), &s->qualified)))
+			 qualified(pg_json_get(cs, "relation"), &s->qualified)))
 		goto fail;
 	n = att && json_object_is_type(att, json_type_array)
 		    ? json_object_array_length(att)
@@ -210,7 +193,7 @@ static struct pg_copy_spec *copy_spec(json_object *cs, int *bad)
 	if (n && !(s->cols = calloc(n, sizeof(*s->cols))))
 		goto fail;
 	for (i = 0; i < n; i++) {
-		const char *c = get_str(
+		const char *c = pg_json_get_str(
 			unwrap(json_object_array_get_idx(att, i), "String"),
 			"sval");
 		if (!c || !(s->cols[i] = strdup(c)))
@@ -254,13 +237,13 @@ int pg_copy_specs_n(const char *sql, struct pg_copy_spec **out,
 		bad = 1;
 		goto done;
 	}
-	stmts = get(root, "stmts");
+	stmts = pg_json_get(root, "stmts");
 	n = stmts && json_object_is_type(stmts, json_type_array)
 		    ? json_object_array_length(stmts)
 		    : 0;
 	for (i = 0; i < n && !bad; i++) {
 		json_object *cs = unwrap(
-			get(json_object_array_get_idx(stmts, i), "stmt"),
+			pg_json_get(json_object_array_get_idx(stmts, i), "stmt"),
 			"CopyStmt");
 		if (cs && (*tail = copy_spec(cs, &bad)))
 			tail = &(*tail)->next;
