@@ -216,20 +216,6 @@ static void test_query_forwarded(void **state)
 	assert_non_null(strstr(fh.last_attrs, "category=read"));
 }
 
-/* What upstream PostgreSQL answers to the gateway's stand-in text. */
-static void upstream_syntax_error(void)
-{
-	struct pg_buf b;
-
-	pg_buf_init(&b);
-	pg_build_error(&b, 'E', "ERROR", "42601",
-		       "syntax error at or near \"jitgate_denied_4b1d\"", NULL,
-		       NULL);
-	pg_build_ready(&b, 'I');
-	fh_up_send(b.data, b.len);
-	pg_buf_free(&b);
-}
-
 static void test_denied_drop_session_usable(void **state)
 {
 	size_t n, q;
@@ -243,7 +229,7 @@ static void test_denied_drop_session_usable(void **state)
 	/* nothing of the statement went upstream */
 	assert_null(memmem(ubuf, n, "DROP", 4));
 	assert_null(memmem(ubuf, n, "SELECT", 6));
-	upstream_syntax_error();
+	fh_up_rejects_stand_in();
 	n = fh_client_take(cbuf, sizeof(cbuf));
 	assert_string_equal(err_field(cbuf, n, 'C'), "42501");
 	assert_non_null(strstr(err_field(cbuf, n, 'M'), "no-ddl"));
@@ -274,7 +260,7 @@ static void test_extended_denied_discards_to_sync(void **state)
 	n = fh_up_take(ubuf, sizeof(ubuf));
 	assert_null(memmem(ubuf, n, "DROP", 4));
 	assert_int_equal(fh_count_msgs(ubuf, n, 'S'), 1);
-	upstream_syntax_error();
+	fh_up_rejects_stand_in();
 	n = fh_client_take(cbuf, sizeof(cbuf));
 	assert_string_equal(err_field(cbuf, n, 'C'), "42501");
 	assert_int_equal(fh_count_msgs(cbuf, n, 'Z'), 1);
@@ -331,7 +317,7 @@ static void test_review_denied_and_cancel(void **state)
 	fh.review_cb(fh.review_ud, JG_REVIEW_DENIED, "r-1", "not today");
 	n = fh_up_take(ubuf, sizeof(ubuf));
 	assert_null(memmem(ubuf, n, "DROP", 4));
-	upstream_syntax_error();
+	fh_up_rejects_stand_in();
 	n = fh_client_take(cbuf, sizeof(cbuf));
 	assert_string_equal(err_field(cbuf, n, 'C'), "42501");
 }
@@ -373,7 +359,7 @@ static void test_cancel_forwarded(void **state)
 	pg_leave(fh.state);
 	n = fh_up_take(ubuf, sizeof(ubuf));
 	assert_null(memmem(ubuf, n, "DROP", 4));
-	upstream_syntax_error();
+	fh_up_rejects_stand_in();
 	n = fh_client_take(cbuf, sizeof(cbuf));
 	assert_string_equal(err_field(cbuf, n, 'C'), "57014");
 	/* the review's late answer is ignored */
@@ -796,7 +782,7 @@ static void test_unparsable_denied(void **state)
 	fh_client_send(m, q);
 	n = fh_up_take(ubuf, sizeof(ubuf));
 	assert_null(memmem(ubuf, n, "SELEKT", 6));
-	upstream_syntax_error();
+	fh_up_rejects_stand_in();
 	n = fh_client_take(cbuf, sizeof(cbuf));
 	assert_string_equal(err_field(cbuf, n, 'C'), "42601");
 }
