@@ -14,26 +14,13 @@
 
 #include "policy.h"
 #include "review.h"
+#include "review_people.h"
 
 static int64_t fake_ms = 1700000000000LL;
 
 static int64_t clock_fake(void)
 {
 	return fake_ms;
-}
-
-static struct jg_identity *person(const char *sub, const char *g1,
-				  const char *g2)
-{
-	struct jg_identity *id = identity_new();
-	struct jg_identity_builder *b = (struct jg_identity_builder *)id;
-
-	identity_set_subject(b, sub);
-	if (g1)
-		identity_add_group(b, g1);
-	if (g2)
-		identity_add_group(b, g2);
-	return id;
 }
 
 static struct policy_approval_need two_groups[] = {{"dba", 1},

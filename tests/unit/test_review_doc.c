@@ -15,20 +15,7 @@
 #include <json-c/json.h>
 
 #include "review_int.h"
-
-static struct jg_identity *person(const char *sub, const char *g1,
-				  const char *g2)
-{
-	struct jg_identity *id = identity_new();
-	struct jg_identity_builder *b = (struct jg_identity_builder *)id;
-
-	identity_set_subject(b, sub);
-	if (g1)
-		identity_add_group(b, g1);
-	if (g2)
-		identity_add_group(b, g2);
-	return id;
-}
+#include "review_people.h"
 
 static struct policy_approval_need two_groups[] = {{"dba", 1},
 						   {"security", 1}};
