@@ -58,13 +58,15 @@ static char *metric_name(const char *s)
 	return out;
 }
 
-void metrics_add(const char *plugin, const char *name, int64_t delta)
+/* The counter of (plugin, name), made on first use; NULL on bad names
+ * or out of memory. */
+static struct pcounter *pcounter_of(const char *plugin, const char *name)
 {
 	struct pcounter *c;
 
 	if (plugin == NULL || name == NULL || strlen(name) > 128 ||
 	    strlen(plugin) > 64)
-		return;
+		return NULL;
 	pthread_mutex_lock(&plock);
 	for (c = pcounters; c; c = c->next)
 		if (strcmp(c->plugin, plugin) == 0 &&
@@ -78,12 +80,48 @@ void metrics_add(const char *plugin, const char *name, int64_t delta)
 				free(c->plugin);
 			free(c);
 			pthread_mutex_unlock(&plock);
-			return;
+			return NULL;
 		}
 		c->next = pcounters;
 		pcounters = c;
 	}
 	pthread_mutex_unlock(&plock);
+	return c;
+}
+
+/*
+ * Plugins count per event (a recorded event, a masked value), and the
+ * list walk under the mutex showed in profiles: each thread remembers
+ * the counters it used by the names' addresses (string literals, as a
+ * rule), checking the text in case an address was a reused buffer.
+ * metrics_fini() frees the counters: it moves the generation on, which
+ * makes every thread's memo stale.
+ */
+#define PC_SLOTS 32
+static _Atomic unsigned pc_gen = 1;
+static __thread struct {
+	const char *plugin, *name;
+	struct pcounter *c;
+	unsigned gen;
+} pc_memo[PC_SLOTS];
+
+void metrics_add(const char *plugin, const char *name, int64_t delta)
+{
+	uintptr_t a = (uintptr_t)name;
+	size_t slot = (a >> 3 ^ a >> 11) % PC_SLOTS;
+	unsigned gen = atomic_load_explicit(&pc_gen, memory_order_acquire);
+	struct pcounter *c = pc_memo[slot].c;
+
+	if (!c || pc_memo[slot].gen != gen || pc_memo[slot].name != name ||
+	    pc_memo[slot].plugin != plugin || strcmp(c->name, name) != 0 ||
+	    strcmp(c->plugin, plugin) != 0) {
+		if (!(c = pcounter_of(plugin, name)))
+			return;
+		pc_memo[slot].plugin = plugin;
+		pc_memo[slot].name = name;
+		pc_memo[slot].c = c;
+		pc_memo[slot].gen = gen;
+	}
 	atomic_fetch_add_explicit(&c->value, delta, memory_order_relaxed);
 }
 
@@ -224,6 +262,7 @@ char *metrics_render(size_t *len)
 void metrics_fini(void)
 {
 	pthread_mutex_lock(&plock);
+	atomic_fetch_add_explicit(&pc_gen, 1, memory_order_acq_rel);
 	while (pcounters) {
 		struct pcounter *c = pcounters;
 		pcounters = c->next;

@@ -62,6 +62,7 @@ struct rsess {
 	int pending; /* appends in flight */
 	int warned;
 	struct jg_timer *grace;
+	struct rbuf ev; /* the event being built, kept between events */
 	struct rsess *next;
 };
 
@@ -232,6 +233,7 @@ static void map_del(struct rsess *rs)
 
 static void rsess_free(struct rsess *rs)
 {
+	free(rs->ev.p);
 	rec_chain_fini(&rs->chain);
 	key_unref(rs->key);
 	free(rs);
@@ -414,18 +416,12 @@ static void close_done(void *ud, int status, const char *doc,
 	append_done(ud, status, doc, version, err);
 }
 
-/* Append one finished event (consumed); ev NULL: out of memory. */
-static int append_event(struct rsess *rs, const char *type, char *ev)
+/* Append one finished event (the store copies it). */
+static int append_text(struct rsess *rs, const char *type, const char *ev)
 {
-	int rc;
+	int rc = store_append(rs->loop, rs->sid, ev, is_lifecycle(type),
+			      append_done, rs);
 
-	if (!ev) {
-		store_failed(rs, "out of memory");
-		return JG_ERROR;
-	}
-	rc = store_append(rs->loop, rs->sid, ev, is_lifecycle(type),
-			  append_done, rs);
-	free(ev);
 	if (rc == JG_ERROR) {
 		store_failed(rs, "the store refused the event");
 		return JG_ERROR;
@@ -434,6 +430,20 @@ static int append_event(struct rsess *rs, const char *type, char *ev)
 	if (rc == JG_AGAIN)
 		rs->pending++;
 	return JG_OK;
+}
+
+/* append_text() of a malloc'd event (consumed); ev NULL: out of memory. */
+static int append_event(struct rsess *rs, const char *type, char *ev)
+{
+	int rc;
+
+	if (!ev) {
+		store_failed(rs, "out of memory");
+		return JG_ERROR;
+	}
+	rc = append_text(rs, type, ev);
+	free(ev);
+	return rc;
 }
 
 /* Chain, serialise and append one event; fields may be NULL. */
@@ -445,12 +455,12 @@ static int emit(struct rsess *rs, const char *type, struct json_object *fields)
 }
 
 /* One value as fields_of() stores it: redacted, cut, quoted. */
-static int put_value(struct rbuf *b, const char *key, const char *v)
+static int put_value(struct rbuf *b, int secret_key, const char *v)
 {
 	size_t len = strlen(v);
 	char *r;
 
-	if (redact_key_is_secret(key)) {
+	if (secret_key) {
 		rec_quote(b, REDACT_MARK, strlen(REDACT_MARK));
 		return 0;
 	}
@@ -468,49 +478,137 @@ static int put_value(struct rbuf *b, const char *key, const char *v)
 }
 
 #define FAST_ATTRS 64
+#define EV_KEEP 4096 /* bytes of event buffer a session keeps */
+
+/*
+ * What an attribute key becomes in an event: cleaned, quoted, and
+ * whether it names content or a secret.  Keys are nearly always the
+ * plugins' string literals, the same few for every statement, so each
+ * thread remembers them by address (and checks the text, in case the
+ * address was a reused buffer): working them out for every attribute
+ * of every event showed in profiles.
+ */
+struct key_info {
+	const char *ptr; /* the caller's key; NULL: slot unused */
+	uint64_t call;   /* the put_fields() call that last used the slot */
+	char orig[48];
+	char quoted[80]; /* ,"key": */
+	unsigned char qlen, content, secret;
+	char clean[72];
+};
+
+#define KEY_SLOTS 128
+#define KEY_PROBE 8
+static __thread struct key_info key_memo[KEY_SLOTS];
+static __thread uint64_t key_call;
+
+static void key_fill(struct key_info *k, const char *key)
+{
+	size_t l;
+
+	clean_key(key, k->clean, sizeof(k->clean));
+	k->content = (unsigned char)is_content(k->clean);
+	k->secret = (unsigned char)redact_key_is_secret(k->clean);
+	/* a cleaned key is [a-z0-9_.-]: quoting it adds the quotes only */
+	l = strlen(k->clean);
+	k->quoted[0] = ',';
+	k->quoted[1] = '"';
+	memcpy(k->quoted + 2, k->clean, l);
+	memcpy(k->quoted + 2 + l, "\":", 3);
+	k->qlen = (unsigned char)(l + 4);
+}
+
+#define KEY_SCRATCH 8
+
+/* Key info for key, valid until the next put_fields() call, or NULL.
+ * The memo is open-addressed (KEY_PROBE slots from the key's hash); a
+ * slot is not reused within one call: a long key, or one whose slots
+ * all serve other keys of this call, goes to scratch (*ns used of
+ * KEY_SCRATCH); NULL when that is full too. */
+static const struct key_info *key_info(const char *key,
+				       struct key_info *scratch, size_t *ns)
+{
+	/* Fibonacci hashing: literals sit a few bytes apart */
+	size_t h = (size_t)(((uint64_t)(uintptr_t)key *
+			     0x9e3779b97f4a7c15ull) >> 57);
+	struct key_info *k, *free_slot = NULL;
+	size_t l;
+
+	for (size_t i = 0; i < KEY_PROBE; i++) {
+		k = &key_memo[(h + i) % KEY_SLOTS];
+		if (k->ptr == key && strcmp(k->orig, key) == 0) {
+			k->call = key_call;
+			return k;
+		}
+		if (!free_slot && (!k->ptr || k->call != key_call))
+			free_slot = k;
+	}
+	l = strlen(key);
+	if (l >= sizeof(k->orig) || !free_slot) {
+		if (*ns >= KEY_SCRATCH)
+			return NULL;
+		key_fill(&scratch[*ns], key);
+		return &scratch[(*ns)++];
+	}
+	k = free_slot;
+	key_fill(k, key);
+	memcpy(k->orig, key, l + 1);
+	k->ptr = key;
+	k->call = key_call;
+	return k;
+}
+
+static int same_key(const struct key_info *a, const struct key_info *b)
+{
+	return a == b || (a->qlen == b->qlen && strcmp(a->clean, b->clean) == 0);
+}
 
 /*
  * The fields fields_of() would make, written straight into the event
  * text: this runs for every statement, and a json-c tree per event
  * (tables, a string object per value, a second serialisation) cost more
  * than hashing and storing it.  The bytes are the same.  -1: out of
- * memory, or more attributes than FAST_ATTRS (the caller then takes the
- * json-c path).
+ * memory, or more attributes than FAST_ATTRS or long keys than
+ * KEY_SCRATCH (the caller then takes the json-c path).
  */
 static int put_fields(struct rbuf *b, const struct jg_attr *attrs, size_t n,
 		      int level)
 {
-	char keys[FAST_ATTRS][72];
+	const struct key_info *ki[FAST_ATTRS];
+	struct key_info scratch[KEY_SCRATCH]; /* rarely touched */
 	unsigned char use[FAST_ATTRS];
-	size_t i, j;
+	size_t i, j, ns = 0;
 
 	if (n > FAST_ATTRS)
 		return -1;
+	key_call++;
 	for (i = 0; i < n; i++) {
 		use[i] = 0;
 		if (!attrs[i].key || !attrs[i].value)
 			continue;
-		clean_key(attrs[i].key, keys[i], sizeof(keys[i]));
-		use[i] = level >= RECORD_FULL || !is_content(keys[i]);
+		if (!(ki[i] = key_info(attrs[i].key, scratch, &ns)))
+			return -1;
+		use[i] = level >= RECORD_FULL || !ki[i]->content;
 	}
 	for (i = 0; i < n; i++) {
 		size_t same = 0;
 		if (!use[i])
 			continue;
 		for (j = i + 1; j < n; j++)
-			same += use[j] && keys[i][0] == keys[j][0] &&
-				strcmp(keys[i], keys[j]) == 0;
-		rbuf_put(b, ",", 1);
-		rec_quote(b, keys[i], strlen(keys[i]));
-		rbuf_put(b, same ? ":[" : ":", same ? 2 : 1);
-		if (put_value(b, keys[i], attrs[i].value) < 0)
+			same += use[j] && same_key(ki[i], ki[j]);
+		/* the quoted key with its comma and colon, less the colon
+		 * when an array follows */
+		rbuf_put(b, ki[i]->quoted, ki[i]->qlen);
+		if (same)
+			rbuf_put(b, "[", 1);
+		if (put_value(b, ki[i]->secret, attrs[i].value) < 0)
 			return -1;
 		for (j = i + 1; same && j < n; j++) {
-			if (!use[j] || strcmp(keys[i], keys[j]) != 0)
+			if (!use[j] || !same_key(ki[i], ki[j]))
 				continue;
 			use[j] = 0; /* written here, at the key's first place */
 			rbuf_put(b, ",", 1);
-			if (put_value(b, keys[i], attrs[j].value) < 0)
+			if (put_value(b, ki[i]->secret, attrs[j].value) < 0)
 				return -1;
 		}
 		if (same)
@@ -523,17 +621,25 @@ static int put_fields(struct rbuf *b, const struct jg_attr *attrs, size_t n,
 static int emit_attrs(struct rsess *rs, const char *type,
 		      const struct jg_attr *attrs, size_t n)
 {
-	struct rbuf b = {0};
+	struct rbuf *b = &rs->ev;
 	struct json_object *f;
 	int rc;
 
-	/* most events fit: one allocation instead of growing 256, 512... */
-	if ((b.p = malloc(1024)))
-		b.cap = 1024;
-	rec_event_open(&b, &rs->chain, rs->sid, type, wall_ms());
-	if (put_fields(&b, attrs, n, rs->level) == 0)
-		return append_event(rs, type, rec_event_close(&b, &rs->chain));
-	free(rbuf_take(&b));
+	/* The session's buffer, kept between events: an allocation and a
+	 * free per event showed in profiles.  A rare big one is not kept. */
+	b->len = 0;
+	b->oom = 0;
+	rec_event_open(b, &rs->chain, rs->sid, type, wall_ms());
+	if (put_fields(b, attrs, n, rs->level) == 0) {
+		if (rec_event_finish(b, &rs->chain) == 0)
+			rc = append_text(rs, type, b->p);
+		else
+			rc = append_event(rs, type, NULL);
+		if (b->cap > EV_KEEP || b->oom)
+			free(rbuf_take(b));
+		return rc;
+	}
+	free(rbuf_take(b));
 	if (!(f = fields_of(attrs, n, rs->level))) {
 		store_failed(rs, "out of memory");
 		return JG_ERROR;
@@ -803,7 +909,9 @@ int record_decision(struct jg_session *s, const struct jg_action *a,
 {
 	static const char *const effects[] = {"deny", "allow", "review"};
 	size_t n = a ? a->nattrs : 0, k = 0;
-	struct jg_attr *all = calloc(n + 6, sizeof(*all));
+	struct jg_attr few[FAST_ATTRS];
+	struct jg_attr *all = n + 6 <= FAST_ATTRS ? few
+						   : calloc(n + 6, sizeof(*all));
 	int rc;
 
 	if (!all)
@@ -825,6 +933,7 @@ int record_decision(struct jg_session *s, const struct jg_action *a,
 	 * recorded as metadata only loses its text here too. */
 	record_set_level(s, d->record_level);
 	rc = core_record(s, "decision", all, k);
-	free(all);
+	if (all != few)
+		free(all);
 	return rc;
 }

@@ -214,9 +214,6 @@ void rec_chain_init(struct rec_chain *c, const void *key, size_t keylen)
 	c->keylen = keylen;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ"; the part up to the second is kept per
- * thread, since events come many per second and gmtime plus snprintf
- * cost more than the rest of the event's header. */
 void rec_chain_keep_key(struct rec_chain *c)
 {
 	gnutls_hmac_hd_t h;
@@ -236,7 +233,7 @@ void rec_chain_fini(struct rec_chain *c)
 /* hash and mac of a chain's event text: digest(), with the chain's
  * keyed HMAC when it keeps one (gnutls_hmac_output() leaves it keyed
  * for the next event). */
-static int chain_digest(struct rec_chain *c, const char *text,
+static int chain_digest(struct rec_chain *c, const char *text, size_t len,
 			char hash[REC_HASH_HEX + 1], char mac[REC_HASH_HEX + 1])
 {
 	unsigned char h[32], m[32];
@@ -244,7 +241,7 @@ static int chain_digest(struct rec_chain *c, const char *text,
 	if (!c->mac)
 		return digest(text, c->key, c->keylen, hash,
 			      c->key ? mac : NULL);
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, strlen(text), h) < 0 ||
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, len, h) < 0 ||
 	    gnutls_hmac(c->mac, h, sizeof(h)) < 0)
 		return -1;
 	gnutls_hmac_output(c->mac, m);
@@ -253,6 +250,9 @@ static int chain_digest(struct rec_chain *c, const char *text,
 	return 0;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ"; the part up to the second is kept per
+ * thread, since events come many per second and gmtime plus snprintf
+ * cost more than the rest of the event's header. */
 static void format_ts(int64_t ms, char out[32])
 {
 	static __thread int64_t last_sec = -1;
@@ -314,17 +314,15 @@ void rec_event_open(struct rbuf *b, const struct rec_chain *c,
  * before the brace (they are its last members), so the event is
  * serialised once, not once for the hash and again for the output.
  */
-char *rec_event_close(struct rbuf *b, struct rec_chain *c)
+int rec_event_finish(struct rbuf *b, struct rec_chain *c)
 {
 	char hash[REC_HASH_HEX + 1], mac[REC_HASH_HEX + 1];
 
 	rbuf_put(b, ",\"prev\":\"", 9);
 	rbuf_put(b, c->prev, REC_HASH_HEX);
 	rbuf_put(b, "\"}", 2);
-	if (b->oom || chain_digest(c, b->p, hash, mac) < 0) {
-		free(rbuf_take(b));
-		return NULL;
-	}
+	if (b->oom || chain_digest(c, b->p, b->len, hash, mac) < 0)
+		return -1;
 	b->len--; /* the brace */
 	rbuf_put(b, ",\"hash\":\"", 9);
 	rbuf_put(b, hash, REC_HASH_HEX);
@@ -333,12 +331,20 @@ char *rec_event_close(struct rbuf *b, struct rec_chain *c)
 		rbuf_put(b, mac, REC_HASH_HEX);
 	}
 	rbuf_put(b, "\"}", 2);
-	char *out = rbuf_take(b);
-	if (out) {
-		memcpy(c->prev, hash, sizeof(c->prev));
-		c->seq++;
+	if (b->oom)
+		return -1;
+	memcpy(c->prev, hash, sizeof(c->prev));
+	c->seq++;
+	return 0;
+}
+
+char *rec_event_close(struct rbuf *b, struct rec_chain *c)
+{
+	if (rec_event_finish(b, c) < 0) {
+		free(rbuf_take(b));
+		return NULL;
 	}
-	return out;
+	return rbuf_take(b);
 }
 
 char *rec_chain_event(struct rec_chain *c, const char *sid, const char *type,

@@ -73,6 +73,10 @@ struct rbuf;
 void rec_event_open(struct rbuf *b, const struct rec_chain *c,
 		    const char *sid, const char *type, int64_t ts_ms);
 char *rec_event_close(struct rbuf *b, struct rec_chain *c);
+/* rec_event_close() leaving the event in b (b->p, b->len) for a caller
+ * that reuses its buffer: 0, or -1 when out of memory (the chain is then
+ * unchanged and b holds nothing useful). */
+int rec_event_finish(struct rbuf *b, struct rec_chain *c);
 /* Append s[0..n) as a canonical JSON string, with its quotes. */
 void rec_quote(struct rbuf *b, const char *s, size_t n);
 

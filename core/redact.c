@@ -245,6 +245,24 @@ static size_t try_token(struct rbuf *o, const char *t, size_t len, size_t i)
  * none, and one pass that finds none spares the per-position pattern
  * tries; a text with any of them goes through the full scan.
  */
+/* Does p (left bytes) start with the lower-case word w (n bytes), ASCII
+ * letters compared without case?  Inline: strncasecmp() calls for every
+ * 'p', 's', 't', 'a'... of every recorded value showed in profiles. */
+static inline int starts_nocase(const char *p, size_t left, const char *w,
+				size_t n)
+{
+	if (left < n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c >= 'A' && c <= 'Z')
+			c |= 0x20;
+		if (c != (unsigned char)w[i])
+			return 0;
+	}
+	return 1;
+}
+
 static int may_hold_secret(const char *t, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -253,33 +271,33 @@ static int may_hold_secret(const char *t, size_t len)
 
 		switch (t[i] | 0x20) {
 		case 'p':
-			if ((left >= 4 && strncasecmp(p, "pass", 4) == 0) ||
-			    (left >= 3 && strncasecmp(p, "pwd", 3) == 0))
+			if (starts_nocase(p, left, "pass", 4) ||
+			    starts_nocase(p, left, "pwd", 3))
 				return 1;
 			break;
 		case 's':
-			if (left >= 6 && strncasecmp(p, "secret", 6) == 0)
+			if (starts_nocase(p, left, "secret", 6))
 				return 1;
 			break;
 		case 't':
-			if (left >= 5 && strncasecmp(p, "token", 5) == 0)
+			if (starts_nocase(p, left, "token", 5))
 				return 1;
 			break;
 		case 'a':
-			if (left >= 3 && strncasecmp(p, "api", 3) == 0)
+			if (starts_nocase(p, left, "api", 3))
 				return 1;
 			break;
 		case 'b':
-			if ((left >= 6 && strncasecmp(p, "bearer", 6) == 0) ||
-			    (left >= 5 && strncasecmp(p, "basic", 5) == 0))
+			if (starts_nocase(p, left, "bearer", 6) ||
+			    starts_nocase(p, left, "basic", 5))
 				return 1;
 			break;
 		case 'j':
-			if (left >= 3 && strncasecmp(p, "jg_", 3) == 0)
+			if (starts_nocase(p, left, "jg_", 3))
 				return 1;
 			break;
 		case 'e':
-			if (left >= 3 && strncasecmp(p, "eyj", 3) == 0)
+			if (starts_nocase(p, left, "eyj", 3))
 				return 1;
 			break;
 		case ':': /* 0x3a: | 0x20 leaves it as it is */

@@ -351,6 +351,16 @@ static void test_cache(void **state)
 	 * statement (11) and the empty text (kept by its exact text);
 	 * multi-statement shapes never */
 	assert_int_equal(cc.hits, 17);
+	/* a hit lends the cache's copy; releasing it leaves the entry */
+	assert_int_equal(pg_classify_cached(&cc, texts[1], &got), 0);
+	assert_true(got.borrowed);
+	pg_classified_free(&got);
+	assert_int_equal(pg_classify_cached(&cc, texts[0], &got), 0);
+	assert_true(got.borrowed);
+	assert_string_equal(got.stmts[0].text,
+			    "SELECT abalance FROM pgbench_accounts WHERE aid = 7");
+	pg_classified_free(&got);
+	cc.hits = 17;
 	/* a text that does not parse is parsed (and refused) every time */
 	cc.hits = 0;
 	assert_int_equal(pg_classify_cached(&cc, "SELEKT 1", &got), -1);

@@ -214,6 +214,18 @@ static void test_session_sealed(void **state)
 	assert_true(fake_metric("record_events_total") >= 5);
 }
 
+/* Every event recorded is in canonical form (what a verifier rebuilds). */
+static void assert_all_canonical(void)
+{
+	for (int i = 0; i < nevents; i++) {
+		struct json_object *o = json_tokener_parse(events[i]);
+		char *c = rec_canonical(o, 0);
+		assert_string_equal(c, events[i]);
+		free(c);
+		json_object_put(o);
+	}
+}
+
 /* Events written straight from attributes are the canonical bytes a
  * verifier recomputes, and the same as the json-c path makes (taken for
  * more than 64 attributes): mixed repeats, reserved and odd keys,
@@ -248,13 +260,7 @@ static void test_direct_matches_canonical(void **state)
 	run_until_closed();
 
 	assert_int_equal(verdict(), REC_SEALED);
-	for (int i = 0; i < nevents; i++) {
-		struct json_object *o = json_tokener_parse(events[i]);
-		char *c = rec_canonical(o, 0);
-		assert_string_equal(c, events[i]);
-		free(c);
-		json_object_put(o);
-	}
+	assert_all_canonical();
 	/* apart from seq, ts, prev, hash and mac the two are the same */
 	const char *f1 = strstr(events[1], "\"type\":");
 	const char *f2 = strstr(events[2], "\"type\":");
@@ -268,6 +274,47 @@ static void test_direct_matches_canonical(void **state)
 	assert_non_null(strstr(events[1], "\"attr_type\":[\"x\",\"y\"]"));
 	assert_non_null(strstr(events[1], "\"attr_hash\":\"h\""));
 	assert_null(strstr(events[1], "jg_secret"));
+}
+
+/* The recorder remembers keys by address: a key buffer reused for
+ * another name (here "class", then "token") must be read again, so the
+ * secret is redacted; long keys and more distinct keys than the memo
+ * keeps in one event still make canonical events with every key. */
+static void test_key_memo(void **state)
+{
+	char err[128], key[64], longk[12][64];
+	struct jg_attr many[12];
+	(void)state;
+	struct jg_session *s = fake_session("s-000000000000000a");
+	assert_int_equal(record_session_begin(s, NULL, 0, err, sizeof(err)),
+			 JG_OK);
+	snprintf(key, sizeof(key), "class");
+	struct jg_attr a[] = {{key, "jg_AAAA-visible-once"}};
+	assert_int_equal(core_record(s, "statement", a, 1), JG_OK);
+	snprintf(key, sizeof(key), "token");
+	a[0].value = "plain-value-but-secret-key";
+	assert_int_equal(core_record(s, "statement", a, 1), JG_OK);
+	for (size_t i = 0; i < 12; i++) {
+		snprintf(longk[i], sizeof(longk[i]),
+			 "a_rather_long_attribute_key_name_of_more_than_48_%zu",
+			 i);
+		many[i] = (struct jg_attr){longk[i], "v"};
+	}
+	assert_int_equal(core_record(s, "statement", many, 12), JG_OK);
+	record_session_end(s, "done");
+	fake_session_close(s);
+	run_until_closed();
+
+	assert_int_equal(verdict(), REC_SEALED);
+	assert_non_null(strstr(events[1], "\"class\":"));
+	assert_null(strstr(events[2], "plain-value-but-secret-key"));
+	assert_non_null(strstr(events[2], "\"token\":\"[REDACTED]\""));
+	for (size_t i = 0; i < 12; i++) {
+		char want[sizeof(longk[0]) + 8];
+		snprintf(want, sizeof(want), "\"%.63s\":\"v\"", longk[i]);
+		assert_non_null(strstr(events[3], want));
+	}
+	assert_all_canonical();
 }
 
 static void test_cleanup_seals(void **state)
@@ -378,6 +425,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_direct_matches_canonical,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_memo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cleanup_seals, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),

@@ -148,10 +148,8 @@ void pg_ccache_free(struct pg_ccache *cc)
 		entry_clear(&cc->e[i]);
 }
 
-/* Copy src into dst.  With a shape (tail set, not exact), the only
- * statement takes its text from sql, which has the same shape. */
-static int copy_classified(const struct pg_classified *src, int exact,
-			   size_t tail, const char *sql, size_t len,
+/* A deep copy of src into dst. */
+static int copy_classified(const struct pg_classified *src,
 			   struct pg_classified *dst)
 {
 	size_t i, j;
@@ -166,15 +164,9 @@ static int copy_classified(const struct pg_classified *src, int exact,
 
 		dst->n = i + 1;
 		*b = *a;
-		b->command = NULL;
-		b->text = NULL;
 		b->ntables = b->nfunctions = 0;
 		b->command = strdup(a->command);
-		if (exact)
-			b->text = strdup(a->text);
-		else if (a->text_off + tail <= len)
-			b->text = strndup(sql + a->text_off,
-					  len - a->text_off - tail);
+		b->text = strdup(a->text);
 		if (!b->command || !b->text)
 			return -1;
 		for (j = 0; j < a->ntables; j++) {
@@ -189,6 +181,31 @@ static int copy_classified(const struct pg_classified *src, int exact,
 		}
 	}
 	return 0;
+}
+
+/* A hit: out borrows e's statements; a shape's only statement gets this
+ * text's own words (the same length of text around it: see tail). */
+static void lend(struct pg_ccache *cc, const struct pg_ccache_entry *e,
+		 const char *sql, size_t len, struct pg_classified *out)
+{
+	const struct pg_stmt *st = &e->c.stmts[0];
+	size_t n;
+
+	out->error[0] = '\0';
+	out->borrowed = 1;
+	out->n = e->c.n;
+	out->stmts = e->c.stmts;
+	if (e->exact || e->c.n != 1)
+		return;
+	/* same shape: blanks, semicolons and comments around the one
+	 * statement are the same, so its text starts at the same offset
+	 * and the same number of bytes follow it */
+	n = st->text_off + e->tail <= len ? len - st->text_off - e->tail : 0;
+	memcpy(cc->text, sql + st->text_off, n); /* n < len < sizeof */
+	cc->text[n] = '\0';
+	cc->lent = *st;
+	cc->lent.text = cc->text;
+	out->stmts = &cc->lent;
 }
 
 int pg_classify_cached(struct pg_ccache *cc, const char *sql,
@@ -216,11 +233,8 @@ int pg_classify_cached(struct pg_ccache *cc, const char *sql,
 		    e->exact == exact && memcmp(e->key, key, klen) == 0) {
 			e->used = ++cc->clock;
 			cc->hits++;
-			if (copy_classified(&e->c, e->exact, e->tail, sql, len,
-					    out) == 0)
-				return 0;
-			pg_classified_free(out);
-			return pg_classify(sql, out);
+			lend(cc, e, sql, len, out);
+			return 0;
 		}
 		if (!victim || !e->key || (victim->key && e->used < victim->used))
 			victim = e;
@@ -247,7 +261,7 @@ int pg_classify_cached(struct pg_ccache *cc, const char *sql,
 	if (!exact)
 		victim->tail = len - out->stmts[0].text_off -
 			       strlen(out->stmts[0].text);
-	if (copy_classified(out, 1, 0, sql, len, &victim->c) < 0)
+	if (copy_classified(out, &victim->c) < 0)
 		entry_clear(victim);
 	return 0;
 }

@@ -32,6 +32,10 @@ struct pg_ccache {
 	struct pg_ccache_entry e[PG_CCACHE_ENTRIES];
 	uint64_t clock;
 	uint64_t hits, misses;
+	/* what a hit on a shape lends out: the entry's statement with this
+	 * text's own words */
+	struct pg_stmt lent;
+	char text[PG_CCACHE_MAX_TEXT];
 };
 
 /*
@@ -47,9 +51,12 @@ struct pg_ccache {
 size_t pg_sql_shape(const char *sql, size_t len, char *out, size_t cap);
 
 /*
- * pg_classify() through the cache: the same result, copied into out
- * (free it with pg_classified_free).  Texts that do not parse are never
- * cached: they are parsed again each time, so the error is theirs.
+ * pg_classify() through the cache: the same result in out (release it
+ * with pg_classified_free).  A hit lends the cache's own copy (out->
+ * borrowed), valid until the next call on cc or pg_ccache_free(): a
+ * copy per statement (strings of the command, text and names) showed
+ * in profiles.  Texts that do not parse are never cached: they are
+ * parsed again each time, so the error is theirs.
  */
 int pg_classify_cached(struct pg_ccache *cc, const char *sql,
 		       struct pg_classified *out);

@@ -623,6 +623,12 @@ void pg_classified_free(struct pg_classified *c)
 	size_t i, j;
 	struct pg_stmt *st;
 
+	if (c->borrowed) {
+		c->stmts = NULL;
+		c->n = 0;
+		c->borrowed = 0;
+		return;
+	}
 	for (i = 0; i < c->n; i++) {
 		st = &c->stmts[i];
 		free(st->command);

@@ -72,6 +72,7 @@ struct pg_stmt {
 struct pg_classified {
 	size_t n;
 	struct pg_stmt *stmts;
+	int borrowed;    /* stmts belong to a cache (pg_ccache.h) */
 	char error[256]; /* parser message when classification failed */
 };
 
