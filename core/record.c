@@ -494,6 +494,7 @@ struct key_info {
 	char orig[48];
 	char quoted[80]; /* ,"key": */
 	unsigned char qlen, content, secret;
+	unsigned char bit; /* 0..63, from the cleaned key's text */
 	char clean[72];
 };
 
@@ -516,6 +517,9 @@ static void key_fill(struct key_info *k, const char *key)
 	memcpy(k->quoted + 2, k->clean, l);
 	memcpy(k->quoted + 2 + l, "\":", 3);
 	k->qlen = (unsigned char)(l + 4);
+	k->bit = (unsigned char)((l * 31 + (unsigned char)k->clean[0] * 7 +
+				  (unsigned char)k->clean[l ? l - 1 : 0]) %
+				 64);
 }
 
 #define KEY_SCRATCH 8
@@ -560,7 +564,8 @@ static const struct key_info *key_info(const char *key,
 
 static int same_key(const struct key_info *a, const struct key_info *b)
 {
-	return a == b || (a->qlen == b->qlen && strcmp(a->clean, b->clean) == 0);
+	return a == b || (a->bit == b->bit && a->qlen == b->qlen &&
+			  strcmp(a->clean, b->clean) == 0);
 }
 
 /*
@@ -578,6 +583,8 @@ static int put_fields(struct rbuf *b, const struct jg_attr *attrs, size_t n,
 	struct key_info scratch[KEY_SCRATCH]; /* rarely touched */
 	unsigned char use[FAST_ATTRS];
 	size_t i, j, ns = 0;
+	uint64_t bits = 0;
+	int repeats = 0; /* may a key come twice?  Mostly not: no pairs */
 
 	if (n > FAST_ATTRS)
 		return -1;
@@ -589,12 +596,16 @@ static int put_fields(struct rbuf *b, const struct jg_attr *attrs, size_t n,
 		if (!(ki[i] = key_info(attrs[i].key, scratch, &ns)))
 			return -1;
 		use[i] = level >= RECORD_FULL || !ki[i]->content;
+		if (use[i]) {
+			repeats |= (bits >> ki[i]->bit) & 1;
+			bits |= 1ull << ki[i]->bit;
+		}
 	}
 	for (i = 0; i < n; i++) {
 		size_t same = 0;
 		if (!use[i])
 			continue;
-		for (j = i + 1; j < n; j++)
+		for (j = i + 1; repeats && j < n; j++)
 			same += use[j] && same_key(ki[i], ki[j]);
 		/* the quoted key with its comma and colon, less the colon
 		 * when an array follows */
