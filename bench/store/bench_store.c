@@ -13,7 +13,6 @@
  * acknowledged by the store count.  Built by bench/store/run.sh against
  * a build directory (the unit tests' fake host gives the event loop).
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include <jitgate/store.h>
 
+#include "load_store.h"
 #include "record.h"
 #include "record_fake_host.h"
 #include "store.h"
@@ -161,21 +161,11 @@ int main(int argc, char **argv)
 	}
 	kv[nk] = NULL;
 
-	void *dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-	if (!dl || !(P = dlsym(dl, "jg_plugin"))) {
-		fprintf(stderr, "dlopen: %s\n", dlerror());
-		return 1;
-	}
-	struct jg_config *c = fake_config(kv);
-	if (P->init(fake_host(), c, &inst, err, sizeof(err)) != JG_OK) {
-		fprintf(stderr, "store: %s\n", err);
-		return 1;
-	}
-	fake_config_free(c);
+	inst = load_store(argv[1], kv, &P);
 	real = P->ops;
 	wrapped = *real;
 	wrapped.append = wrap_append;
-	c = fake_config(rk);
+	struct jg_config *c = fake_config(rk);
 	if (record_configure(fake_host(), c, err, sizeof(err)) != JG_OK ||
 	    store_set(&wrapped, inst, err, sizeof(err)) != JG_OK) {
 		fprintf(stderr, "record: %s\n", err);

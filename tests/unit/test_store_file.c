@@ -1,7 +1,8 @@
 /*
  * store_file, loaded from the built plugin: documents with versions,
  * watches, records, restart, torn-tail recovery, damage left for audit,
- * retention and private permissions.
+ * retention and private permissions; completions of one batch, to
+ * several loops.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +63,13 @@ static void res_clear(struct res *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void *open_store(const char *const *kv)
+static void *open_store_on(const struct jg_host *host,
+			   const char *const *kv)
 {
 	char err[256] = "";
 	void *inst = NULL;
 	struct jg_config *c = fake_config(kv);
-	int rc = P->init(fake_host(), c, &inst, err, sizeof(err));
+	int rc = P->init(host, c, &inst, err, sizeof(err));
 	fake_config_free(c);
 	if (rc != JG_OK) {
 		print_message("# init: %s\n", err);
@@ -75,10 +78,16 @@ static void *open_store(const char *const *kv)
 	return inst;
 }
 
+static void *open_store(const char *const *kv)
+{
+	return open_store_on(fake_host(), kv);
+}
+
+static const char *default_kv[] = {"dir", dir, "fsync", "true", NULL};
+
 static void *open_default(void)
 {
-	static const char *kv[] = {"dir", dir, "fsync", "true", NULL};
-	return open_store(kv);
+	return open_store(default_kv);
 }
 
 static int setup(void **state)
@@ -314,6 +323,15 @@ static void test_crc32c(void **state)
 		for (size_t len = 0; off + len <= sizeof(buf); len++)
 			assert_int_equal(sf_crc32c(buf + off, len),
 					 sf_crc32c_table(buf + off, len));
+	/* the header a frame starts with: length and CRC in hex */
+	char hdr[SF_HDR_LEN + 1];
+	sf_frame_header(hdr, "123456789", 9);
+	assert_string_equal(hdr, "00000009 e3069283 ");
+	sf_frame_header(hdr, "", 0);
+	assert_string_equal(hdr, "00000000 00000000 ");
+	memset(buf, 'x', sizeof(buf));
+	sf_frame_header(hdr, (const char *)buf, 0x4f);
+	assert_memory_equal(hdr, "0000004f ", 9);
 }
 
 static void test_records(void **state)
@@ -596,6 +614,251 @@ static void test_mixed_batch(void **state)
 	P->fini(inst);
 }
 
+/*
+ * Several loops for one store: a host whose loop_post() knows NLOOPS
+ * stand-in loops.  Each post runs on the test's real loop through a
+ * trampoline that says which stand-in it was posted to; loop REFUSING
+ * refuses every post (a loop shut down), and a post to loop GATE waits
+ * while the gate is shut, which holds the store's I/O thread so that
+ * what the test submits meanwhile makes one batch.
+ */
+enum { LOOP_A, LOOP_B, REFUSING, GATE, NLOOPS };
+static char loop_mem[NLOOPS];
+#define LOOP(i) ((struct jg_loop *)&loop_mem[i])
+static struct jg_host multi_host;
+static int (*real_post)(struct jg_loop *, jg_task_cb, void *);
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_shut, gate_held, posts[NLOOPS], running = -1;
+
+struct tramp {
+	int loop;
+	jg_task_cb cb;
+	void *ud;
+};
+
+static void tramp_run(void *arg)
+{
+	struct tramp *t = arg;
+	running = t->loop;
+	t->cb(t->ud);
+	running = -1;
+	free(t);
+}
+
+static int multi_post(struct jg_loop *l, jg_task_cb cb, void *ud)
+{
+	int i = (int)((char *)l - loop_mem);
+	struct tramp *t;
+
+	if (i < 0 || i >= NLOOPS)
+		return real_post(l, cb, ud);
+	pthread_mutex_lock(&gate_lock);
+	posts[i]++;
+	if (i == GATE) {
+		gate_held = 1;
+		pthread_cond_broadcast(&gate_cond);
+		while (gate_shut)
+			pthread_cond_wait(&gate_cond, &gate_lock);
+	}
+	pthread_mutex_unlock(&gate_lock);
+	if (i == REFUSING || !(t = malloc(sizeof(*t))))
+		return JG_ERROR;
+	*t = (struct tramp){i, cb, ud};
+	return real_post(fake_loop(), tramp_run, t);
+}
+
+static void *open_multi(void)
+{
+	multi_host = *fake_host();
+	real_post = multi_host.loop_post;
+	multi_host.loop_post = multi_post;
+	memset(posts, 0, sizeof(posts));
+	return open_store_on(&multi_host, default_kv);
+}
+
+/* Hold the I/O thread in the completion of an append (the gate loop's
+ * post) until gate_open(). */
+static void gate_close(void *inst, struct res *r)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_shut = 1;
+	gate_held = 0;
+	pthread_mutex_unlock(&gate_lock);
+	assert_int_equal(O->append(inst, LOOP(GATE), "s-gate", "{}", 0,
+				   on_done, r),
+			 JG_AGAIN);
+	pthread_mutex_lock(&gate_lock);
+	while (!gate_held)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void gate_open(struct res *r)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_shut = 0;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	assert_true(fake_run_until(&r->done, 10000));
+	assert_int_equal(r->status, JG_OK);
+}
+
+#define NSEEN 240
+
+struct callback {
+	int calls, loop, status, order;
+};
+static struct callback seen[NSEEN];
+static int seen_count[NLOOPS];
+
+static void on_seen(void *ud, int status, const char *doc, uint64_t version,
+		    const char *err)
+{
+	struct callback *x = ud;
+	(void)doc;
+	(void)version;
+	(void)err;
+	x->calls++;
+	x->loop = running;
+	x->status = status;
+	if (running >= 0)
+		x->order = seen_count[running]++;
+}
+
+/* One batch of appends to four records, their callbacks on two loops
+ * and a loop that refuses posts: on each loop every callback runs once,
+ * on that loop, in the order the appends were made, and as one task per
+ * loop; the refused ones never run (and are freed: valgrind, ASan). */
+static void test_batch_completions(void **state)
+{
+	static const char *sid[] = {"s-c0", "s-c1", "s-c2", "s-c3"};
+	struct res g = {0};
+	int loop_of[NSEEN], last[NLOOPS] = {-1, -1, -1, -1}, ran = 0;
+	(void)state;
+	void *inst = open_multi();
+	assert_non_null(inst);
+
+	memset(seen, 0, sizeof(seen));
+	memset(seen_count, 0, sizeof(seen_count));
+	gate_close(inst, &g);
+	for (int i = 0; i < NSEEN; i++) {
+		char ev[64];
+		/* the last one on LOOP_A: when it ran, the batch is done */
+		loop_of[i] = i == NSEEN - 1 ? LOOP_A : (i * 7 / 3) % 3;
+		seen[i].loop = -1;
+		snprintf(ev, sizeof(ev), "{\"n\":%d}", i);
+		assert_int_equal(O->append(inst, LOOP(loop_of[i]), sid[i % 4],
+					   ev, i % 5 == 0, on_seen, &seen[i]),
+				 JG_AGAIN);
+	}
+	gate_open(&g);
+	assert_true(fake_run_until(&seen[NSEEN - 1].calls, 10000));
+	for (int i = 0; i < NSEEN; i++) {
+		if (loop_of[i] == REFUSING) {
+			assert_int_equal(seen[i].calls, 0);
+			continue;
+		}
+		ran++;
+		assert_int_equal(seen[i].calls, 1);
+		assert_int_equal(seen[i].status, JG_OK);
+		assert_int_equal(seen[i].loop, loop_of[i]);
+		/* per loop, in the order the appends were made */
+		assert_true(seen[i].order > last[loop_of[i]]);
+		last[loop_of[i]] = seen[i].order;
+	}
+	assert_int_equal(ran, seen_count[LOOP_A] + seen_count[LOOP_B]);
+	/* the appends were one batch: one task for each loop */
+	assert_int_equal(posts[LOOP_A], 1);
+	assert_int_equal(posts[LOOP_B], 1);
+	assert_int_equal(posts[REFUSING], 1);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(read_count(inst, sid[i], NULL, 0), NSEEN / 4);
+	res_clear(&g);
+	P->fini(inst);
+}
+
+/* The "n" of each event of sid's record, in file order; returns how
+ * many. */
+static int read_seq(void *inst, const char *sid, int *out, int max)
+{
+	struct res r = {0};
+	int n = 0;
+	wait_res(&r, O->read_record(inst, fake_loop(), sid, on_done, &r));
+	assert_int_equal(r.status, JG_OK);
+	struct json_object *a = json_tokener_parse(r.doc), *v;
+	assert_non_null(a);
+	for (size_t i = 0; i < json_object_array_length(a) && n < max; i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(a, i),
+					      "n", &v))
+			out[n++] = json_object_get_int(v);
+	json_object_put(a);
+	res_clear(&r);
+	return n;
+}
+
+/* One batch of appends to three records, interleaved, with a close of
+ * one of them, a listing of records and a document write in the middle,
+ * more appends to every record after them, and more appends than one
+ * write takes (SF_MAX_GROUP): every operation succeeds and each record
+ * holds its events in the order they were appended. */
+static void test_batch_close_in_middle(void **state)
+{
+	static const char *sid[] = {"s-m0", "s-m1", "s-m2"};
+	static struct res rs[400];
+	static int got[400];
+	struct res g = {0}, c = {0}, lr = {0}, put = {0};
+	int nev[3] = {0};
+	(void)state;
+	void *inst = open_multi();
+	assert_non_null(inst);
+
+	gate_close(inst, &g);
+	for (int i = 0; i < 400; i++) {
+		char ev[64];
+		int k = i < 300 ? i % 3 : 0; /* then a long run of s-m0 */
+		snprintf(ev, sizeof(ev), "{\"n\":%d}", nev[k]++);
+		memset(&rs[i], 0, sizeof(rs[i]));
+		assert_int_equal(O->append(inst, fake_loop(), sid[k], ev,
+					   i % 7 == 0, on_done, &rs[i]),
+				 JG_AGAIN);
+		if (i == 100)
+			assert_int_equal(O->close_record(inst, fake_loop(),
+							 "s-m1", on_done, &c),
+					 JG_AGAIN);
+		if (i == 150)
+			assert_int_equal(O->list_records(inst, fake_loop(),
+							 on_done, &lr),
+					 JG_AGAIN);
+		if (i == 200)
+			assert_int_equal(O->put(inst, fake_loop(), "grants",
+						"s-m2", "{\"x\":1}", 0, on_done,
+						&put),
+					 JG_AGAIN);
+	}
+	gate_open(&g);
+	assert_true(fake_run_until(&rs[399].done, 10000));
+	for (int i = 0; i < 400; i++) {
+		assert_int_equal(rs[i].done, 1);
+		assert_int_equal(rs[i].status, JG_OK);
+		res_clear(&rs[i]);
+	}
+	assert_int_equal(c.status, JG_OK);
+	assert_int_equal(lr.status, JG_OK);
+	assert_non_null(strstr(lr.doc, "\"s-m0\""));
+	assert_int_equal(put.status, JG_OK);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(read_seq(inst, sid[k], got, 400), nev[k]);
+		for (int i = 0; i < nev[k]; i++)
+			assert_int_equal(got[i], i);
+	}
+	res_clear(&g);
+	res_clear(&c);
+	res_clear(&lr);
+	res_clear(&put);
+	P->fini(inst);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +880,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_appends_ordered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_completions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_batch_close_in_middle,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

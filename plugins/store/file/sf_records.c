@@ -17,21 +17,34 @@
 
 #define REC_SUFFIX ".rec"
 
+/* The characters of an id (see store.h), by table: every operation
+ * checks its id on the caller's thread. */
+static const unsigned char id_char[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+	['.'] = 1, ['_'] = 1, [':'] = 1, ['-'] = 1,
+};
+
+size_t sf_id_scan(const char *id, uint64_t *hash)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	size_t n;
+
+	if (!id || id[0] == '.')
+		return 0;
+	for (n = 0; id[n]; n++) {
+		unsigned char c = (unsigned char)id[n];
+		if (n >= 128 || !id_char[c])
+			return 0;
+		h = (h ^ c) * 1099511628211ull;
+	}
+	*hash = h;
+	return n;
+}
+
 int sf_id_valid(const char *id)
 {
-	size_t n = 0;
-
-	if (!id || !*id || id[0] == '.')
-		return 0;
-	for (; id[n]; n++) {
-		char c = id[n];
-		if (n >= 128 ||
-		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == ':' || c == '-'))
-			return 0;
-	}
-	return 1;
+	uint64_t h;
+	return sf_id_scan(id, &h) != 0;
 }
 
 static size_t hash_sid(const char *s)

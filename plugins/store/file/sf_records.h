@@ -33,6 +33,9 @@ void sf_records_fini(struct sf_records *r);
 
 /* Non-zero if sid is a valid record or document id (see store.h). */
 int sf_id_valid(const char *id);
+/* The same in one pass that also hashes: id's length if valid (*hash
+ * gets its 64-bit FNV-1a), else 0. */
+size_t sf_id_scan(const char *id, uint64_t *hash);
 
 /* Cut torn tails of every record file; damage in the middle is logged by
  * the caller through warn (called with the path and offset). */
