@@ -91,9 +91,9 @@ static void test_bound_per_name(void **state)
 	st = body(texts[0]);
 	assert_int_equal(pg_prepared_add(&p, "x", &st), -1);
 	assert_null(pg_prepared_find(p, "x"));
-	assert_int_equal(p->bytes, 0);
 	/* until it is deallocated */
 	pg_prepared_forget(p, "x");
+	assert_int_equal(p->bytes, 0);
 	assert_int_equal(pg_prepared_add(&p, "x", &st), 0);
 	assert_int_equal(pg_prepared_find(p, "x")->n, 1);
 	pg_prepared_free(p);
@@ -151,29 +151,56 @@ static void test_byte_budget(void **state)
 	assert_int_equal(rc, -1);
 	assert_int_equal(i, 3 + 1);
 	assert_null(pg_prepared_find(p, "big"));
+	pg_prepared_forget(p, "big");
 	assert_int_equal(p->bytes, 0);
 	free(big);
 	pg_prepared_free(p);
 }
 
-/* While the guard holds attributes pointing into candidates, what is
- * forgotten stays readable until the sweep. */
-static void test_deferred_free(void **state)
+/* While a Query is decided, what it forgets is set aside: readable
+ * (decisions point into it), and put back if the Query does not run. */
+static void test_deferred_forget(void **state)
 {
 	struct pg_prepared *p = NULL;
-	struct pg_stmt st = body("PREPARE x AS SELECT 1");
+	struct pg_stmt a = body("PREPARE x AS SELECT 1"),
+		       b = body("PREPARE x AS DELETE FROM t");
 	const char *text;
+	char name[16];
 
 	(void)state;
-	assert_int_equal(pg_prepared_add(&p, "x", &st), 0);
+	assert_int_equal(pg_prepared_add(&p, "x", &a), 0);
+	assert_int_equal(pg_prepared_add(&p, "y", &a), 0);
 	text = pg_prepared_find(p, "x")->bodies[0]->st.text;
+	/* "DEALLOCATE ALL; PREPARE x AS DELETE ..." denied */
 	p->defer = 1;
 	pg_prepared_forget_all(p);
 	assert_null(pg_prepared_find(p, "x"));
 	assert_string_equal(text, "PREPARE x AS SELECT 1");
-	p->defer = 0;
-	pg_prepared_sweep(p);
-	assert_null(p->trash);
+	assert_int_equal(pg_prepared_add(&p, "x", &b), 0);
+	assert_int_equal(pg_prepared_find(p, "x")->n, 1);
+	pg_prepared_end(p, 0);
+	/* both bodies of x, and y, are back */
+	assert_int_equal(pg_prepared_find(p, "x")->n, 2);
+	assert_int_equal(pg_prepared_find(p, "y")->n, 1);
+	assert_null(p->gone);
+	/* the same, run: forgotten for good */
+	p->defer = 1;
+	pg_prepared_forget(p, "x");
+	pg_prepared_end(p, 1);
+	assert_null(pg_prepared_find(p, "x"));
+	assert_non_null(pg_prepared_find(p, "y"));
+	/* an untracked table stays so when DEALLOCATE ALL did not run */
+	for (int i = 0; i <= PG_PREP_MAX_NAMES; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		pg_prepared_add(&p, name, &a);
+	}
+	assert_true(p->untracked);
+	p->defer = 1;
+	pg_prepared_forget_all(p);
+	pg_prepared_end(p, 0);
+	assert_true(p->untracked);
+	assert_int_equal(pg_prepared_add(&p, "new", &a), -1);
+	assert_non_null(pg_prepared_find(p, "n3"));
 	pg_prepared_free(p);
 }
 
@@ -365,6 +392,15 @@ static void test_execute_decided_as_every_body(void **state)
 				 "flag=explain_analyze"), 1);
 }
 
+/* How many bodies the session has for name (0: unknown). */
+static size_t names_of(const char *name)
+{
+	const struct pg_session *ps = fh.state;
+	const struct pg_prep_name *e = pg_prepared_find(ps->prepared, name);
+
+	return e ? e->n : 0;
+}
+
 /* Statements of one Query are decided in the order they run. */
 static void test_query_order(void **state)
 {
@@ -377,6 +413,22 @@ static void test_query_order(void **state)
 	       "no-delete");
 	assert_int_equal(decided("EXECUTE y |", NULL), 1);
 	assert_int_equal(decided("EXECUTE y |", "prepared=PREPARE y AS DELETE"), 1);
+	/* that Query was denied: its DEALLOCATE did not run, so y keeps
+	 * its old body (and the DELETE: a candidate too many is only
+	 * stricter) */
+	assert_int_equal(names_of("y"), 2);
+	/* a DEALLOCATE held for review with a DELETE, then refused: the
+	 * name stays */
+	assert_int_equal(query("DEALLOCATE y; DELETE FROM t WHERE id = 1"), 0);
+	fh.review_cb(fh.review_ud, JG_REVIEW_DENIED, "r-1", NULL);
+	fh_up_rejects_stand_in();
+	fh_client_take(NULL, 0);
+	assert_int_equal(names_of("y"), 2);
+	/* run, it forgets */
+	forwarded("DEALLOCATE y");
+	dlog[0] = 0;
+	forwarded("EXECUTE y");
+	assert_int_equal(decided("EXECUTE y |", "category=dynamic"), 1);
 	/* and the other way round: an EXECUTE before the PREPARE is
 	 * decided without it */
 	dlog[0] = 0;
@@ -440,7 +492,7 @@ int main(void)
 		cmocka_unit_test(test_bound_per_name),
 		cmocka_unit_test(test_bound_names),
 		cmocka_unit_test(test_byte_budget),
-		cmocka_unit_test(test_deferred_free),
+		cmocka_unit_test(test_deferred_forget),
 		cmocka_unit_test_setup_teardown(
 			test_execute_held_as_prepared_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(

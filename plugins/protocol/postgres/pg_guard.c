@@ -774,8 +774,9 @@ static int judge_prepared(struct pg_session *ps, const struct pg_stmt *st,
 	size_t k;
 	int rc = JG_EFFECT_ALLOW;
 
-	/* the attributes collected so far point into candidates: what is
-	 * forgotten now is freed when the text is decided (guard_text) */
+	/* the attributes collected so far point into candidates, and the
+	 * text may not run: what is forgotten now is set aside until the
+	 * text is decided (guard_text) */
 	if (ps->prepared)
 		ps->prepared->defer = 1;
 	if (st->prep_op == PG_PREP_PREPARE) {
@@ -820,7 +821,8 @@ static void prepared_forget(struct pg_session *ps, const struct pg_stmt *st)
  */
 static int guard_statements(struct pg_session *ps, const uint8_t *msg,
 			    size_t n, const char *sql, int single,
-			    struct pg_classified *c, struct verdict *v)
+			    struct pg_classified *c, struct verdict *v,
+			    int *sent)
 {
 	struct jg_decision d;
 	const struct pg_stmt *st;
@@ -866,6 +868,7 @@ static int guard_statements(struct pg_session *ps, const uint8_t *msg,
 					   &v->worst)
 			      : hold(ps, msg, n, 0, sql, v->ra, v->nra,
 				     &v->worst);
+	*sent = 1;
 	pg_send_upstream_frame(ps, msg, n);
 	return 1;
 }
@@ -876,7 +879,7 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	struct pg_classified c;
 	struct verdict v;
 	char buf[400];
-	int rc;
+	int rc, sent = 0;
 
 	ps->statements++;
 	if (!ps->ccache)
@@ -896,12 +899,12 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 		pg_deny(ps, msg[0], "42601", buf, NULL);
 		return 1;
 	}
-	rc = guard_statements(ps, msg, n, sql, single, &c, &v);
+	rc = guard_statements(ps, msg, n, sql, single, &c, &v, &sent);
 	pg_classified_free(&c);
-	if (ps->prepared && ps->prepared->defer) {
-		ps->prepared->defer = 0;
-		pg_prepared_sweep(ps->prepared);
-	}
+	/* a DEALLOCATE that did not go to the server (denied, or held: an
+	 * approved run keeps the name too, only stricter) forgot nothing */
+	if (ps->prepared && ps->prepared->defer)
+		pg_prepared_end(ps->prepared, sent);
 	return rc;
 }
 

@@ -22,25 +22,19 @@ static size_t body_cost(const struct pg_stmt *st)
 	return n;
 }
 
-/* A candidate goes: freed now, or when the caller no longer holds
- * pointers into it (p->defer). */
-static void drop_body(struct pg_prepared *p, struct pg_prep_body *b)
+static void free_body(struct pg_prepared *p, struct pg_prep_body *b)
 {
 	p->bytes -= b->bytes;
-	if (p->defer) {
-		b->next = p->trash;
-		p->trash = b;
-		return;
-	}
 	pg_stmt_release(&b->st);
 	free(b);
 }
 
-static void drop_bodies(struct pg_prepared *p, struct pg_prep_name *e)
+static void free_entry(struct pg_prepared *p, struct pg_prep_name *e)
 {
 	for (size_t i = 0; i < e->n; i++)
-		drop_body(p, e->bodies[i]);
-	e->n = 0;
+		free_body(p, e->bodies[i]);
+	free(e->name);
+	memset(e, 0, sizeof(*e));
 }
 
 static struct pg_prep_name *lookup(const struct pg_prepared *p,
@@ -52,21 +46,13 @@ static struct pg_prep_name *lookup(const struct pg_prepared *p,
 	return NULL;
 }
 
-/* From now on an EXECUTE of e is unknown, until e is deallocated: its
- * candidates would no longer be all the server may hold. */
-static int lose(struct pg_prepared *p, struct pg_prep_name *e)
-{
-	drop_bodies(p, e);
-	e->lost = 1;
-	return -1;
-}
-
-static struct pg_prep_name *new_name(struct pg_prepared *p, const char *name)
+/* A free slot at the end of the table, or NULL when it is full. */
+static struct pg_prep_name *slot(struct pg_prepared *p)
 {
 	struct pg_prep_name *e;
 	size_t cap;
 
-	if (p->untracked || p->n >= PG_PREP_MAX_NAMES)
+	if (p->n >= PG_PREP_MAX_NAMES)
 		return NULL;
 	if (p->n == p->cap) {
 		cap = p->cap ? 2 * p->cap : 8;
@@ -78,7 +64,14 @@ static struct pg_prep_name *new_name(struct pg_prepared *p, const char *name)
 	}
 	e = &p->names[p->n];
 	memset(e, 0, sizeof(*e));
-	if (!(e->name = strdup(name)))
+	return e;
+}
+
+static struct pg_prep_name *new_name(struct pg_prepared *p, const char *name)
+{
+	struct pg_prep_name *e;
+
+	if (p->untracked || !(e = slot(p)) || !(e->name = strdup(name)))
 		return NULL;
 	p->n++;
 	return e;
@@ -106,36 +99,60 @@ int pg_prepared_add(struct pg_prepared **pp, const char *name,
 	for (i = 0; i < e->n; i++)
 		if (strcmp(e->bodies[i]->st.text, body->text) == 0)
 			return 0;
+	/* past a bound the list would no longer be all the server may
+	 * hold: unknown until deallocated */
 	cost = body_cost(body);
 	if (e->n == PG_PREP_MAX_BODIES || cost > PG_PREP_MAX_BYTES - p->bytes)
-		return lose(p, e);
-	if (!(b = calloc(1, sizeof(*b))) || pg_stmt_copy(&b->st, body) < 0) {
+		goto lost;
+	if (!(b = calloc(1, sizeof(*b))))
+		goto lost;
+	if (pg_stmt_copy(&b->st, body) < 0) {
 		free(b);
-		return lose(p, e);
+		goto lost;
 	}
 	b->bytes = cost;
 	p->bytes += cost;
 	e->bodies[e->n++] = b;
 	return 0;
+lost:
+	e->lost = 1;
+	return -1;
+}
+
+/* Entry i leaves the table: freed, or set aside while deferred. */
+static void forget_at(struct pg_prepared *p, size_t i)
+{
+	struct pg_prep_gone *g;
+
+	if (p->defer) {
+		if (!(g = malloc(sizeof(*g))))
+			return; /* kept: only stricter */
+		g->e = p->names[i];
+		g->next = p->gone;
+		p->gone = g;
+	} else {
+		free_entry(p, &p->names[i]);
+	}
+	p->names[i] = p->names[--p->n];
 }
 
 void pg_prepared_forget(struct pg_prepared *p, const char *name)
 {
 	struct pg_prep_name *e = lookup(p, name);
 
-	if (!e)
-		return;
-	drop_bodies(p, e);
-	free(e->name);
-	*e = p->names[--p->n];
+	if (e)
+		forget_at(p, (size_t)(e - p->names));
 }
 
 void pg_prepared_forget_all(struct pg_prepared *p)
 {
 	if (!p)
 		return;
-	while (p->n)
-		pg_prepared_forget(p, p->names[p->n - 1].name);
+	/* downwards: forget_at moves the last entry into i */
+	for (size_t i = p->n; i-- > 0;)
+		forget_at(p, i);
+	if (p->defer)
+		p->untracked_before |= p->untracked;
 	p->untracked = 0;
 }
 
@@ -147,26 +164,68 @@ const struct pg_prep_name *pg_prepared_find(const struct pg_prepared *p,
 	return e && !e->lost && e->n ? e : NULL;
 }
 
-void pg_prepared_sweep(struct pg_prepared *p)
+/* A name set aside goes back: merged into the entry prepared under the
+ * name since, or an entry of its own. */
+static void restore(struct pg_prepared *p, struct pg_prep_name *g)
 {
-	struct pg_prep_body *b;
+	struct pg_prep_name *e = lookup(p, g->name);
+	size_t i, j;
+
+	if (!e) {
+		if (!(e = slot(p))) {
+			p->untracked = 1; /* its name is unknown from now on */
+			free_entry(p, g);
+			return;
+		}
+		*e = *g;
+		p->n++;
+		return;
+	}
+	e->lost |= g->lost;
+	for (i = 0; i < g->n; i++) {
+		for (j = 0; j < e->n; j++)
+			if (strcmp(e->bodies[j]->st.text,
+				   g->bodies[i]->st.text) == 0)
+				break;
+		if (j < e->n) {
+			free_body(p, g->bodies[i]);
+		} else if (e->n < PG_PREP_MAX_BODIES) {
+			e->bodies[e->n++] = g->bodies[i];
+		} else {
+			e->lost = 1;
+			free_body(p, g->bodies[i]);
+		}
+	}
+	g->n = 0;
+	free_entry(p, g);
+}
+
+void pg_prepared_end(struct pg_prepared *p, int ran)
+{
+	struct pg_prep_gone *g;
 
 	if (!p)
 		return;
-	while ((b = p->trash)) {
-		p->trash = b->next;
-		pg_stmt_release(&b->st);
-		free(b);
+	p->defer = 0;
+	while ((g = p->gone)) {
+		p->gone = g->next;
+		if (ran)
+			free_entry(p, &g->e);
+		else
+			restore(p, &g->e);
+		free(g);
 	}
+	if (!ran)
+		p->untracked |= p->untracked_before;
+	p->untracked_before = 0;
 }
 
 void pg_prepared_free(struct pg_prepared *p)
 {
 	if (!p)
 		return;
-	p->defer = 0;
+	pg_prepared_end(p, 1);
 	pg_prepared_forget_all(p);
-	pg_prepared_sweep(p);
 	free(p->names);
 	free(p);
 }
