@@ -723,12 +723,17 @@ static int hold_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
 
 /* ---- statements ---- */
 
+/* Room kept in a verdict for the "prepared" attributes alone: however
+ * many attributes come before, the approver sees the text of every
+ * statement an EXECUTE may run (within reason). */
+#define PREPARED_RESERVE (4 * PG_PREP_MAX_BODIES)
+
 /* The decisions on one text so far: the worst review, and the merged
  * attributes of everything that needs review. */
 struct verdict {
 	struct jg_decision worst;
 	size_t nra;
-	struct jg_attr ra[MAX_ATTRS];
+	struct jg_attr ra[MAX_ATTRS + PREPARED_RESERVE];
 };
 
 /* Decide one statement (or one thing an EXECUTE may run) as text; the
@@ -748,8 +753,11 @@ static int judge(struct pg_session *ps, const char *text,
 	if (rc == JG_EFFECT_REVIEW) {
 		if (v->worst.effect != JG_EFFECT_REVIEW)
 			v->worst = *d;
-		for (j = 0; j < na && v->nra < MAX_ATTRS; j++)
-			v->ra[v->nra++] = a[j];
+		for (j = 0; j < na; j++)
+			if (v->nra < MAX_ATTRS ||
+			    (a[j].value == prepared && prepared &&
+			     v->nra < MAX_ATTRS + PREPARED_RESERVE))
+				v->ra[v->nra++] = a[j];
 	}
 	return rc;
 }
