@@ -309,12 +309,6 @@ static void same_classification(const struct pg_classified *a,
 		assert_int_equal(x->nfunctions, y->nfunctions);
 		for (size_t j = 0; j < x->nfunctions; j++)
 			assert_string_equal(x->functions[j], y->functions[j]);
-		assert_int_equal(x->prep_op, y->prep_op);
-		if (x->prep_name || y->prep_name) {
-			assert_non_null(x->prep_name);
-			assert_non_null(y->prep_name);
-			assert_string_equal(x->prep_name, y->prep_name);
-		}
 	}
 }
 
@@ -390,98 +384,6 @@ static void test_cache(void **state)
 	pg_ccache_free(&cc);
 }
 
-/* The prepared statement a statement prepares, runs or deallocates. */
-static void test_prepared_names(void **state)
-{
-	static const struct {
-		const char *sql;
-		int op;
-		const char *name;
-		int kind;
-	} cases[] = {
-		{"PREPARE d AS DELETE FROM t WHERE id = $1", PG_PREP_PREPARE, "d",
-		 PG_KIND_DELETE},
-		{"PREPARE \"Mixed Name\"(int) AS SELECT $1", PG_PREP_PREPARE,
-		 "Mixed Name", PG_KIND_SELECT},
-		{"EXECUTE d(5)", PG_PREP_EXECUTE, "d", PG_KIND_OTHER},
-		{"execute D", PG_PREP_EXECUTE, "d", PG_KIND_OTHER},
-		{"EXPLAIN ANALYZE EXECUTE d(1)", PG_PREP_EXECUTE, "d",
-		 PG_KIND_OTHER},
-		{"DEALLOCATE d", PG_PREP_DEALLOCATE, "d", PG_KIND_OTHER},
-		{"DEALLOCATE PREPARE d", PG_PREP_DEALLOCATE, "d", PG_KIND_OTHER},
-		{"DEALLOCATE ALL", PG_PREP_FORGET_ALL, NULL, PG_KIND_OTHER},
-		{"DISCARD ALL", PG_PREP_FORGET_ALL, NULL, PG_KIND_OTHER},
-		{"DISCARD PLANS", PG_PREP_NONE, NULL, PG_KIND_OTHER},
-		{"EXPLAIN EXECUTE d(1)", PG_PREP_NONE, NULL, PG_KIND_EXPLAIN},
-		{"SELECT 1", PG_PREP_NONE, NULL, PG_KIND_SELECT},
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		assert_int_equal(pg_classify(cases[i].sql, &c), 0);
-		assert_int_equal(c.n, 1);
-		if (c.stmts[0].prep_op != cases[i].op)
-			fail_msg("%s: op %d, want %d", cases[i].sql,
-				 c.stmts[0].prep_op, cases[i].op);
-		if (cases[i].name)
-			assert_string_equal(c.stmts[0].prep_name,
-					    cases[i].name);
-		else
-			assert_null(c.stmts[0].prep_name);
-		assert_int_equal(c.stmts[0].kind, cases[i].kind);
-		done();
-	}
-	/* an EXECUTE is dynamic with flag execute (what it runs is the
-	 * guard's business); a PREPARE is its statement with "prepare" */
-	one("EXECUTE d(5)", PG_CLASS_DYNAMIC);
-	assert_true(c.stmts[0].flags & PG_FLAG_EXECUTE);
-	assert_true(c.stmts[0].flags & PG_FLAG_DYNAMIC);
-	done();
-	one("PREPARE d AS DELETE FROM t WHERE id = $1", PG_CLASS_WRITE);
-	assert_true(c.stmts[0].flags & PG_FLAG_PREPARE);
-	assert_false(c.stmts[0].flags & PG_FLAG_EXECUTE);
-	assert_true(has(c.stmts[0].tables, c.stmts[0].ntables, "public.t"));
-	done();
-	assert_string_equal(pg_flag_name(17), "execute");
-	/* each statement of a Query has its own */
-	assert_int_equal(pg_classify("DEALLOCATE x; PREPARE x AS SELECT 1; "
-				     "EXECUTE x",
-				     &c),
-			 0);
-	assert_int_equal(c.n, 3);
-	assert_int_equal(c.stmts[0].prep_op, PG_PREP_DEALLOCATE);
-	assert_int_equal(c.stmts[1].prep_op, PG_PREP_PREPARE);
-	assert_int_equal(c.stmts[2].prep_op, PG_PREP_EXECUTE);
-	assert_string_equal(c.stmts[2].prep_name, "x");
-	done();
-}
-
-/* A cache hit names the same prepared statement as pg_classify. */
-static void test_cache_prepared_names(void **state)
-{
-	static const char *const texts[] = {
-		"EXECUTE d(5)",  "EXECUTE d(6)",   "EXECUTE p12(1)",
-		"EXECUTE p12(2)", "PREPARE q1 AS DELETE FROM t WHERE id = 1",
-		"PREPARE q1 AS DELETE FROM t WHERE id = 22",
-		"DEALLOCATE ALL", "DEALLOCATE ALL", "DISCARD ALL",
-		"DEALLOCATE q1", "DEALLOCATE q1",
-	};
-	struct pg_ccache cc;
-	struct pg_classified want, got;
-
-	(void)state;
-	memset(&cc, 0, sizeof(cc));
-	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
-		assert_int_equal(pg_classify(texts[i], &want), 0);
-		assert_int_equal(pg_classify_cached(&cc, texts[i], &got), 0);
-		same_classification(&want, &got);
-		pg_classified_free(&want);
-		pg_classified_free(&got);
-	}
-	assert_int_equal(cc.hits, 5);
-	pg_ccache_free(&cc);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,8 +395,6 @@ int main(void)
 		cmocka_unit_test(test_unparsable),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_cache),
-		cmocka_unit_test(test_prepared_names),
-		cmocka_unit_test(test_cache_prepared_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,24 +152,39 @@ void pg_ccache_free(struct pg_ccache *cc)
 static int copy_classified(const struct pg_classified *src,
 			   struct pg_classified *dst)
 {
-	size_t i;
+	size_t i, j;
 
 	memset(dst, 0, sizeof(*dst));
 	dst->stmts = calloc(src->n ? src->n : 1, sizeof(*dst->stmts));
 	if (!dst->stmts)
 		return -1;
 	for (i = 0; i < src->n; i++) {
-		if (pg_stmt_copy(&dst->stmts[i], &src->stmts[i]) < 0)
-			return -1;
+		const struct pg_stmt *a = &src->stmts[i];
+		struct pg_stmt *b = &dst->stmts[i];
+
 		dst->n = i + 1;
+		*b = *a;
+		b->ntables = b->nfunctions = 0;
+		b->command = strdup(a->command);
+		b->text = strdup(a->text);
+		if (!b->command || !b->text)
+			return -1;
+		for (j = 0; j < a->ntables; j++) {
+			if (!(b->tables[j] = strdup(a->tables[j])))
+				return -1;
+			b->ntables = j + 1;
+		}
+		for (j = 0; j < a->nfunctions; j++) {
+			if (!(b->functions[j] = strdup(a->functions[j])))
+				return -1;
+			b->nfunctions = j + 1;
+		}
 	}
 	return 0;
 }
 
 /* A hit: out borrows e's statements; a shape's only statement gets this
- * text's own words (the same length of text around it: see tail).  Its
- * names (tables, functions, a prepared statement's) are the entry's:
- * they are identifiers, which a shape keeps as they are. */
+ * text's own words (the same length of text around it: see tail). */
 static void lend(struct pg_ccache *cc, const struct pg_ccache_entry *e,
 		 const char *sql, size_t len, struct pg_classified *out)
 {

@@ -27,7 +27,7 @@ static const char *const flag_names[PG_NFLAGS] = {
 	"delete_without_where", "update_without_where", "modifying_cte",
 	"explain_analyze", "explain", "select_into", "locking", "copy_in",
 	"copy_out", "program", "truncate", "set_role", "prepare", "binary",
-	"writes", "dynamic", "server_file", "execute",
+	"writes", "dynamic", "server_file",
 };
 
 static const char *const kind_names[] = {
@@ -415,17 +415,6 @@ static int class_of(struct pg_stmt *st, const char *type, json_object *node)
 	return cls;
 }
 
-/* A PREPARE, EXECUTE or DEALLOCATE names a prepared statement; the
- * first one in the tree is the statement's.  The name is checked by
- * classify_one (NULL after a failed copy). */
-static void prep_note(struct pg_stmt *st, int op, const char *name)
-{
-	if (st->prep_op)
-		return;
-	st->prep_op = op;
-	st->prep_name = name ? strdup(name) : NULL;
-}
-
 static int class_of_node(struct pg_stmt *st, const char *type,
 			 json_object *node)
 {
@@ -443,7 +432,6 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 	}
 	if (strcmp(type, "PrepareStmt") == 0) {
 		st->flags |= PG_FLAG_PREPARE;
-		prep_note(st, PG_PREP_PREPARE, pg_json_get_str(node, "name"));
 		return class_of_inner(st, pg_json_get(node, "query"), PG_CLASS_DDL);
 	}
 	if (strcmp(type, "DeclareCursorStmt") == 0)
@@ -461,20 +449,6 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 	}
 	if (strcmp(type, "TruncateStmt") == 0)
 		st->flags |= PG_FLAG_TRUNCATE;
-	if (strcmp(type, "ExecuteStmt") == 0) {
-		st->flags |= PG_FLAG_EXECUTE;
-		prep_note(st, PG_PREP_EXECUTE, pg_json_get_str(node, "name"));
-	}
-	/* libpg_query 15 leaves the name out for DEALLOCATE ALL */
-	if (strcmp(type, "DeallocateStmt") == 0) {
-		name = pg_json_get_str(node, "name");
-		prep_note(st, name ? PG_PREP_DEALLOCATE : PG_PREP_FORGET_ALL,
-			  name);
-	}
-	if (strcmp(type, "DiscardStmt") == 0 &&
-	    (name = pg_json_get_str(node, "target")) &&
-	    strcmp(name, "DISCARD_ALL") == 0)
-		prep_note(st, PG_PREP_FORGET_ALL, NULL);
 	if (strcmp(type, "VariableSetStmt") == 0) {
 		name = pg_json_get_str(node, "name");
 		if (name && (strcmp(name, "role") == 0 ||
@@ -561,8 +535,6 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 	if (!st->command || !st->text)
 		return -1;
 	st->cls = class_of(st, type, node);
-	if (st->prep_op && st->prep_op != PG_PREP_FORGET_ALL && !st->prep_name)
-		return -1; /* no name, or out of memory */
 	if (strcmp(type, "CreateFunctionStmt") == 0)
 		add_name(&w, st->functions, &st->nfunctions,
 			 join_names(pg_json_get(node, "funcname")));
@@ -646,50 +618,10 @@ done:
 	return rc;
 }
 
-void pg_stmt_release(struct pg_stmt *st)
-{
-	size_t j;
-
-	free(st->command);
-	free(st->text);
-	free(st->prep_name);
-	for (j = 0; j < st->ntables; j++)
-		free(st->tables[j]);
-	for (j = 0; j < st->nfunctions; j++)
-		free(st->functions[j]);
-	memset(st, 0, sizeof(*st));
-}
-
-int pg_stmt_copy(struct pg_stmt *b, const struct pg_stmt *a)
-{
-	size_t j;
-
-	*b = *a;
-	b->ntables = b->nfunctions = 0;
-	b->command = strdup(a->command);
-	b->text = strdup(a->text);
-	b->prep_name = a->prep_name ? strdup(a->prep_name) : NULL;
-	if (!b->command || !b->text || (a->prep_name && !b->prep_name))
-		goto oom;
-	for (j = 0; j < a->ntables; j++) {
-		if (!(b->tables[j] = strdup(a->tables[j])))
-			goto oom;
-		b->ntables = j + 1;
-	}
-	for (j = 0; j < a->nfunctions; j++) {
-		if (!(b->functions[j] = strdup(a->functions[j])))
-			goto oom;
-		b->nfunctions = j + 1;
-	}
-	return 0;
-oom:
-	pg_stmt_release(b);
-	return -1;
-}
-
 void pg_classified_free(struct pg_classified *c)
 {
-	size_t i;
+	size_t i, j;
+	struct pg_stmt *st;
 
 	if (c->borrowed) {
 		c->stmts = NULL;
@@ -697,8 +629,15 @@ void pg_classified_free(struct pg_classified *c)
 		c->borrowed = 0;
 		return;
 	}
-	for (i = 0; i < c->n; i++)
-		pg_stmt_release(&c->stmts[i]);
+	for (i = 0; i < c->n; i++) {
+		st = &c->stmts[i];
+		free(st->command);
+		free(st->text);
+		for (j = 0; j < st->ntables; j++)
+			free(st->tables[j]);
+		for (j = 0; j < st->nfunctions; j++)
+			free(st->functions[j]);
+	}
 	free(c->stmts);
 	c->stmts = NULL;
 	c->n = 0;

@@ -39,8 +39,7 @@ enum pg_class {
 #define PG_FLAG_WRITES (1u << 14)
 #define PG_FLAG_DYNAMIC (1u << 15)
 #define PG_FLAG_SERVER_FILE (1u << 16)
-#define PG_FLAG_EXECUTE (1u << 17) /* runs a prepared statement */
-#define PG_NFLAGS 18
+#define PG_NFLAGS 17
 
 /*
  * The statement kinds of docs/policy.md (attribute "class"); enum
@@ -53,16 +52,6 @@ enum pg_kind {
 };
 
 #define PG_MAX_NAMES 32
-
-/* What a statement does to the session's prepared statement names
- * (pg_stmt.prep_op; the name in pg_stmt.prep_name). */
-enum pg_prep_op {
-	PG_PREP_NONE = 0,
-	PG_PREP_PREPARE,   /* PREPARE name AS ... */
-	PG_PREP_EXECUTE,   /* EXECUTE name, also inside EXPLAIN ANALYZE */
-	PG_PREP_DEALLOCATE, /* DEALLOCATE name */
-	PG_PREP_FORGET_ALL /* DEALLOCATE ALL, DISCARD ALL (no name) */
-};
 
 struct pg_stmt {
 	int cls;             /* enum pg_class ("category") */
@@ -78,8 +67,6 @@ struct pg_stmt {
 	                                  a client-set search_path) */
 	size_t nfunctions;
 	char *functions[PG_MAX_NAMES]; /* "schema.name" or "name" */
-	int prep_op;         /* enum pg_prep_op */
-	char *prep_name;     /* its statement name, NULL for none or ALL */
 };
 
 struct pg_classified {
@@ -97,12 +84,6 @@ struct pg_classified {
  */
 int pg_classify(const char *sql, struct pg_classified *out);
 void pg_classified_free(struct pg_classified *c);
-
-/* A deep copy of one statement into dst (0), or -1 when memory ran
- * out (dst is then released).  pg_stmt_release frees what a copy or
- * pg_classify owns in st, not st itself. */
-int pg_stmt_copy(struct pg_stmt *dst, const struct pg_stmt *src);
-void pg_stmt_release(struct pg_stmt *st);
 
 /* "read", "write", ... */
 const char *pg_class_name(int cls);

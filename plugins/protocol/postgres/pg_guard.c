@@ -12,9 +12,8 @@
 
 #include "pg_cancel.h"
 #include "pg_classify.h"
-#include "pg_prepared.h"
 
-#define MAX_ATTRS (6 + 2 * PG_MAX_NAMES + PG_NFLAGS)
+#define MAX_ATTRS (5 + 2 * PG_MAX_NAMES + PG_NFLAGS)
 
 int pg_record(struct pg_session *ps, const char *event,
 	      const struct jg_attr *a, size_t n)
@@ -26,11 +25,9 @@ int pg_record(struct pg_session *ps, const char *event,
 	return -1;
 }
 
-/* The attributes policy matches for one statement; prepared: the text
- * of the prepared statement an EXECUTE runs, for the approver and the
- * record. */
+/* The attributes policy matches for one statement. */
 static size_t stmt_attrs(const struct pg_stmt *st, int multi,
-			 const char *prepared, struct jg_attr *a)
+			 struct jg_attr *a)
 {
 	size_t n = 0, i;
 
@@ -42,10 +39,6 @@ static size_t stmt_attrs(const struct pg_stmt *st, int multi,
 	a[n++].value = pg_class_name(st->cls);
 	a[n].key = "command";
 	a[n++].value = st->command;
-	if (prepared) {
-		a[n].key = "prepared";
-		a[n++].value = prepared;
-	}
 	if (multi) {
 		a[n].key = "flag";
 		a[n++].value = "multi_statement";
@@ -548,12 +541,6 @@ void pg_guard_sent(struct pg_session *ps, const uint8_t *p, size_t n)
 		break;
 	case 'B':
 	case 'C':
-		/* Close of a statement name: it no longer exists (the gateway's
-		 * own Closes name the unnamed statement) */
-		if (n > 6 && p[5] == 'S' && p[6] && ps->prepared)
-			pg_prepared_forget(ps->prepared, (const char *)p + 6);
-		ps->unnamed_guard |= UN_PIPE;
-		break;
 	case 'D':
 	case 'E':
 	case 'H':
@@ -723,171 +710,20 @@ static int hold_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
 
 /* ---- statements ---- */
 
-/* Room kept in a verdict for the "prepared" attributes alone: however
- * many attributes come before, the approver sees the text of every
- * statement an EXECUTE may run (within reason). */
-#define PREPARED_RESERVE (4 * PG_PREP_MAX_BODIES)
-
-/* The decisions on one text so far: the worst review, and the merged
- * attributes of everything that needs review. */
-struct verdict {
-	struct jg_decision worst;
-	size_t nra;
-	struct jg_attr ra[MAX_ATTRS + PREPARED_RESERVE];
-};
-
-/* Decide one statement (or one thing an EXECUTE may run) as text; the
- * effect, d says why. */
-static int judge(struct pg_session *ps, const char *text,
-		 const struct pg_stmt *st, int multi, const char *prepared,
-		 struct verdict *v, struct jg_decision *d)
-{
-	struct jg_attr a[MAX_ATTRS];
-	size_t na = stmt_attrs(st, multi, prepared, a), j;
-	int rc;
-
-	/* the core records the decision with these attributes and the
-	 * text before it takes effect, and denies what it cannot record;
-	 * the session itself only runs with recording up */
-	rc = decide(ps, text, a, na, d);
-	if (rc == JG_EFFECT_REVIEW) {
-		if (v->worst.effect != JG_EFFECT_REVIEW)
-			v->worst = *d;
-		for (j = 0; j < na; j++)
-			if (v->nra < MAX_ATTRS ||
-			    (a[j].value == prepared && prepared &&
-			     v->nra < MAX_ATTRS + PREPARED_RESERVE))
-				v->ra[v->nra++] = a[j];
-	}
-	return rc;
-}
-
-/*
- * A statement that prepares, executes or deallocates a prepared
- * statement (pg_prepared.h).  Statements of one Query are decided in
- * order, so what an earlier one prepares or deallocates is applied
- * before a later EXECUTE is decided.  A PREPARE is remembered before it
- * is decided: whether it ran is not known, and a candidate too many
- * only makes an EXECUTE stricter.  In a Parse (single) an EXECUTE stays
- * dynamic: the statement can run later, after the name was prepared
- * again; nor does a Parse of DEALLOCATE forget anything (it may never
- * be executed).  *what names the statement a denial is about.
- */
-static int judge_prepared(struct pg_session *ps, const struct pg_stmt *st,
-			  int single, int multi, struct verdict *v,
-			  struct jg_decision *d, const char **what)
-{
-	const struct pg_prep_name *e = NULL;
-	struct pg_stmt view;
-	size_t k;
-	int rc = JG_EFFECT_ALLOW;
-
-	/* the attributes collected so far point into candidates, and the
-	 * text may not run: what is forgotten now is set aside until the
-	 * text is decided (guard_text) */
-	if (ps->prepared)
-		ps->prepared->defer = 1;
-	if (st->prep_op == PG_PREP_PREPARE) {
-		pg_prepared_add(&ps->prepared, st->prep_name, st);
-		if (ps->prepared)
-			ps->prepared->defer = 1;
-	}
-	if (st->prep_op == PG_PREP_EXECUTE && !single)
-		e = pg_prepared_find(ps->prepared, st->prep_name);
-	if (!e)
-		return judge(ps, st->text, st, multi, NULL, v, d);
-	/* as each candidate: what it runs, with flag "execute" instead of
-	 * "prepare", plus EXPLAIN ANALYZE's flag around it */
-	for (k = 0; k < e->n; k++) {
-		view = e->bodies[k]->st;
-		view.flags = (view.flags & ~PG_FLAG_PREPARE) | PG_FLAG_EXECUTE |
-			     (st->flags & PG_FLAG_EXPLAIN_ANALYZE);
-		view.command = st->command;
-		rc = judge(ps, st->text, &view, multi, e->bodies[k]->st.text,
-			   v, d);
-		if (rc == JG_EFFECT_DENY) {
-			*what = pg_kind_name(view.kind);
-			return rc;
-		}
-	}
-	return rc;
-}
-
-/* After the decision on st (not denied): what it deallocates. */
-static void prepared_forget(struct pg_session *ps, const struct pg_stmt *st)
-{
-	if (st->prep_op == PG_PREP_DEALLOCATE)
-		pg_prepared_forget(ps->prepared, st->prep_name);
-	else if (st->prep_op == PG_PREP_FORGET_ALL)
-		pg_prepared_forget_all(ps->prepared);
-}
-
 /*
  * Decide every statement of text.  The worst effect wins (deny, then
  * review).  For review, the attributes of all statements needing review
  * are merged so the approver's view and the binding cover the whole text.
  */
-static int guard_statements(struct pg_session *ps, const uint8_t *msg,
-			    size_t n, const char *sql, int single,
-			    struct pg_classified *c, struct verdict *v,
-			    int *sent)
-{
-	struct jg_decision d;
-	const struct pg_stmt *st;
-	const char *what;
-	size_t i;
-	char buf[400];
-	int rc;
-
-	if (single && c->n > 1) {
-		pg_deny(ps, msg[0], "42601",
-			"cannot insert multiple commands into a prepared "
-			"statement",
-			NULL);
-		return 1;
-	}
-	/* a named Parse: SQL EXECUTE can run it under that name (the
-	 * relay validated the name as a string) */
-	if (single && c->n == 1 && msg[5])
-		pg_prepared_add(&ps->prepared, (const char *)msg + 5,
-				&c->stmts[0]);
-	memset(&v->worst, 0, sizeof(v->worst));
-	v->worst.effect = JG_EFFECT_ALLOW;
-	v->nra = 0;
-	for (i = 0; i < c->n; i++) {
-		st = &c->stmts[i];
-		what = pg_kind_name(st->kind);
-		rc = st->prep_op ? judge_prepared(ps, st, single, c->n > 1, v,
-						  &d, &what)
-				 : judge(ps, st->text, st, c->n > 1, NULL, v,
-					 &d);
-		if (rc == JG_EFFECT_DENY) {
-			denial_text(buf, sizeof(buf), what, &d);
-			pg_deny(ps, msg[0], "42501", buf,
-				d.reason[0] ? d.reason : NULL);
-			return 1;
-		}
-		if (st->prep_op && !single)
-			prepared_forget(ps, st);
-	}
-	if (v->worst.effect == JG_EFFECT_REVIEW)
-		/* ra points into c: the core copies what it keeps */
-		return single ? hold_parse(ps, msg, n, sql, v->ra, v->nra,
-					   &v->worst)
-			      : hold(ps, msg, n, 0, sql, v->ra, v->nra,
-				     &v->worst);
-	*sent = 1;
-	pg_send_upstream_frame(ps, msg, n);
-	return 1;
-}
-
 static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 		      const char *sql, int single)
 {
 	struct pg_classified c;
-	struct verdict v;
+	struct jg_attr a[MAX_ATTRS], ra[MAX_ATTRS];
+	struct jg_decision d, worst;
+	size_t na, nra = 0, i, j;
 	char buf[400];
-	int rc, sent = 0;
+	int rc;
 
 	ps->statements++;
 	if (!ps->ccache)
@@ -907,13 +743,47 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 		pg_deny(ps, msg[0], "42601", buf, NULL);
 		return 1;
 	}
-	rc = guard_statements(ps, msg, n, sql, single, &c, &v, &sent);
+	if (single && c.n > 1) {
+		pg_classified_free(&c);
+		pg_deny(ps, msg[0], "42601",
+			"cannot insert multiple commands into a prepared "
+			"statement",
+			NULL);
+		return 1;
+	}
+	memset(&worst, 0, sizeof(worst));
+	worst.effect = JG_EFFECT_ALLOW;
+	for (i = 0; i < c.n; i++) {
+		na = stmt_attrs(&c.stmts[i], c.n > 1, a);
+		/* the core records the decision with these attributes and
+		 * the text before it takes effect, and denies what it cannot
+		 * record; the session itself only runs with recording up */
+		rc = decide(ps, c.stmts[i].text, a, na, &d);
+		if (rc == JG_EFFECT_DENY) {
+			denial_text(buf, sizeof(buf),
+				    pg_kind_name(c.stmts[i].kind), &d);
+			pg_classified_free(&c);
+			pg_deny(ps, msg[0], "42501", buf,
+				d.reason[0] ? d.reason : NULL);
+			return 1;
+		}
+		if (rc == JG_EFFECT_REVIEW) {
+			if (worst.effect != JG_EFFECT_REVIEW)
+				worst = d;
+			for (j = 0; j < na && nra < MAX_ATTRS; j++)
+				ra[nra++] = a[j];
+		}
+	}
+	if (worst.effect == JG_EFFECT_REVIEW) {
+		/* ra points into c: the core copies what it keeps */
+		rc = single ? hold_parse(ps, msg, n, sql, ra, nra, &worst)
+			    : hold(ps, msg, n, 0, sql, ra, nra, &worst);
+		pg_classified_free(&c);
+		return rc;
+	}
 	pg_classified_free(&c);
-	/* a DEALLOCATE that did not go to the server (denied, or held: an
-	 * approved run keeps the name too, only stricter) forgot nothing */
-	if (ps->prepared && ps->prepared->defer)
-		pg_prepared_end(ps->prepared, sent);
-	return rc;
+	pg_send_upstream_frame(ps, msg, n);
+	return 1;
 }
 
 int pg_guard_query(struct pg_session *ps, const uint8_t *msg, size_t n,

@@ -16,7 +16,6 @@
 #include "pg_ccache.h"
 #include "pg_copy.h"
 #include "pg_msg.h"
-#include "pg_prepared.h"
 #include "pg_rows.h"
 #include "pg_startup.h"
 
@@ -108,8 +107,6 @@ struct pg_session {
 	struct pg_catalog cat;   /* column names for column rules */
 	uint64_t statements;
 	struct pg_ccache *ccache; /* classifications (pg_ccache.h), lazily */
-	struct pg_prepared *prepared; /* prepared statement names and what
-	                                 they may run (pg_prepared.h), lazily */
 	struct pg_copy_state *copy; /* COPY TO STDOUT masking (pg_copy.h) */
 
 	/* a statement held for review */

@@ -117,7 +117,6 @@ static void session_free(struct pg_session *ps)
 		pg_ccache_free(ps->ccache);
 		free(ps->ccache);
 	}
-	pg_prepared_free(ps->prepared);
 	pg_copy_state_free(ps->copy);
 	pg_buf_free(&ps->out);
 	pg_buf_free(&ps->upq);
