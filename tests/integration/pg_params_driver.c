@@ -19,6 +19,13 @@
  *       PQexecParams("select $1::int + 1", VALUE) to show the session
  *       still works
  *
+ *   pg_params_driver --mixed VALUE CONNINFO
+ *       named statements next to SQL PREPARE in one session: PQprepare
+ *       "p1" and PQexecPrepared it; then SQL "PREPARE p2 AS DELETE FROM
+ *       people WHERE id = $1" (needs review); SQL "PREPARE p3 AS SELECT
+ *       $1::int + 100"; PQexecPrepared of p1 and of p3 with VALUE; SQL
+ *       "EXECUTE p3(VALUE)"; PQexecParams("select $1::int + 1", VALUE)
+ *
  * Notices go to stderr as they arrive (libpq's default), so a test sees
  * "held for review" while the call still waits.  Prints the command tag
  * and exits 0, or prints "ERROR SQLSTATE: message" and exits 1.
@@ -75,6 +82,23 @@ static void rerun(PGconn *c, const char *v)
 			       NULL, 0));
 }
 
+/* --mixed: what a client mixing Parse and SQL PREPARE meets. */
+static void mixed(PGconn *c, const char *v)
+{
+	char sql[64];
+
+	result(c, PQprepare(c, "p1", "SELECT $1::int", 1, NULL));
+	result(c, PQexecPrepared(c, "p1", 1, &v, NULL, NULL, 0));
+	result(c, PQexec(c, "PREPARE p2 AS DELETE FROM people WHERE id = $1"));
+	result(c, PQexec(c, "PREPARE p3 AS SELECT $1::int + 100"));
+	result(c, PQexecPrepared(c, "p1", 1, &v, NULL, NULL, 0));
+	result(c, PQexecPrepared(c, "p3", 1, &v, NULL, NULL, 0));
+	snprintf(sql, sizeof(sql), "EXECUTE p3(%d)", atoi(v));
+	result(c, PQexec(c, sql));
+	result(c, PQexecParams(c, "select $1::int + 1", 1, NULL, &v, NULL,
+			       NULL, 0));
+}
+
 int main(int argc, char **argv)
 {
 	const char *conninfo, *sql, *again = NULL;
@@ -82,6 +106,17 @@ int main(int argc, char **argv)
 	int nparams, rc, prepare = 0;
 	PGconn *c;
 
+	if (argc == 4 && strcmp(argv[1], "--mixed") == 0) {
+		c = PQconnectdb(argv[3]);
+		if (PQstatus(c) != CONNECTION_OK) {
+			printf("CONNECT %s", PQerrorMessage(c));
+			PQfinish(c);
+			return 1;
+		}
+		mixed(c, argv[2]);
+		PQfinish(c);
+		return 0;
+	}
 	if (argc > 2 && strcmp(argv[1], "--rerun") == 0) {
 		again = argv[2];
 		argc -= 2;
@@ -92,7 +127,8 @@ int main(int argc, char **argv)
 	if (argc < 3 + prepare) {
 		fprintf(stderr,
 			"usage: pg_params_driver [--prepare | --rerun VALUE] "
-			"CONNINFO SQL [PARAM...]\n");
+			"CONNINFO SQL [PARAM...]\n"
+			"       pg_params_driver --mixed VALUE CONNINFO\n");
 		return 2;
 	}
 	conninfo = argv[1 + prepare];

@@ -436,6 +436,16 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 	}
 	if (strcmp(type, "DeclareCursorStmt") == 0)
 		return class_of_inner(st, pg_json_get(node, "query"), PG_CLASS_DDL);
+	if (strcmp(type, "CreateTableAsStmt") == 0) {
+		const char *inner_type;
+		json_object *inner;
+		/* CREATE TABLE ... AS EXECUTE q runs a prepared statement
+		 * the gateway cannot see, like EXECUTE itself */
+		if (node_unwrap(pg_json_get(node, "query"), &inner_type,
+				&inner) == 0 &&
+		    strcmp(inner_type, "ExecuteStmt") == 0)
+			return PG_CLASS_DYNAMIC;
+	}
 	if (strcmp(type, "CopyStmt") == 0)
 		return class_of_copy(st, node);
 	if (strcmp(type, "SelectStmt") == 0) {

@@ -558,10 +558,20 @@ void pg_guard_sent(struct pg_session *ps, const uint8_t *p, size_t n)
 	}
 }
 
+/* Refuse what the client sent (42501), recorded with reason: type 'P'
+ * stands a Parse in for it, so the server skips the rest to Sync. */
+static int refuse(struct pg_session *ps, uint8_t type, const char *reason,
+		  const char *message, const char *detail)
+{
+	struct jg_attr a[2] = {{"decision", "deny"}, {"reason", reason}};
+
+	pg_record(ps, "statement", a, 2);
+	pg_deny(ps, type, "42501", message, detail);
+	return 1;
+}
+
 int pg_guard_unnamed_use(struct pg_session *ps, const struct pg_frame *f)
 {
-	struct jg_attr a[2] = {{"decision", "deny"},
-			       {"reason", "reuse of a reviewed statement"}};
 	const uint8_t *stmt;
 	const void *nul;
 
@@ -579,15 +589,43 @@ int pg_guard_unnamed_use(struct pg_session *ps, const struct pg_frame *f)
 	}
 	if (stmt >= f->body + f->body_len || *stmt != 0)
 		return 0;
-	pg_record(ps, "statement", a, 2);
-	/* a Parse stand-in: the server skips the rest up to Sync */
-	pg_deny(ps, 'P', "42501",
-		"the unnamed prepared statement ran a reviewed statement and "
-		"cannot be used again",
-		"An approval covers one run of the statement with its "
-		"parameters.  Parse a statement again (libpq's PQexecParams "
-		"does) to run it.");
-	return 1;
+	return refuse(ps, 'P', "reuse of a reviewed statement",
+		      "the unnamed prepared statement ran a reviewed "
+		      "statement and cannot be used again",
+		      "An approval covers one run of the statement with its "
+		      "parameters.  Parse a statement again (libpq's "
+		      "PQexecParams does) to run it.");
+}
+
+/*
+ * A Bind names the statement it runs, and the gateway decided that
+ * statement when its Parse came.  But SQL PREPARE makes statements in
+ * the same namespace without a Parse (and DEALLOCATE then PREPARE can
+ * put another body under a name a Parse used), and what PREPARE made
+ * the gateway cannot follow reliably from the wire (failed or skipped
+ * statements, names the server folds or truncates otherwise).  So once
+ * the session has sent SQL PREPARE or dynamic SQL (which can PREPARE
+ * too), a Bind of a named statement is refused: fail closed.  Drivers
+ * that prepare through Parse never meet this; a client that mixes both
+ * can use unnamed statements or SQL EXECUTE (decided as dynamic).
+ */
+int pg_guard_named_use(struct pg_session *ps, const struct pg_frame *f)
+{
+	const void *nul;
+
+	if (!ps->sql_prepared || f->type != 'B')
+		return 0;
+	nul = memchr(f->body, 0, f->body_len); /* the portal (validated) */
+	if (!nul || (const uint8_t *)nul + 1 >= f->body + f->body_len ||
+	    *((const uint8_t *)nul + 1) == 0)
+		return 0; /* the unnamed statement: its Parse was decided */
+	return refuse(ps, 'P', "bind of a named statement after SQL PREPARE",
+		      "this session ran SQL PREPARE or dynamic SQL, so "
+		      "jitgate cannot tell what a named prepared statement "
+		      "runs",
+		      "Prepare statements with the protocol's Parse (as "
+		      "drivers do) in a session without SQL PREPARE, or use "
+		      "the unnamed statement.");
 }
 
 /*
@@ -754,6 +792,11 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	memset(&worst, 0, sizeof(worst));
 	worst.effect = JG_EFFECT_ALLOW;
 	for (i = 0; i < c.n; i++) {
+		/* whether or not it runs: see pg_guard_named_use() */
+		if (c.stmts[i].flags & (PG_FLAG_PREPARE | PG_FLAG_DYNAMIC))
+			ps->sql_prepared = 1;
+	}
+	for (i = 0; i < c.n; i++) {
 		na = stmt_attrs(&c.stmts[i], c.n > 1, a);
 		/* the core records the decision with these attributes and
 		 * the text before it takes effect, and denies what it cannot
@@ -766,6 +809,20 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 			pg_deny(ps, msg[0], "42501", buf,
 				d.reason[0] ? d.reason : NULL);
 			return 1;
+		}
+		if (rc == JG_EFFECT_REVIEW &&
+		    (c.stmts[i].flags & PG_FLAG_PREPARE)) {
+			/* an approval covers one run; EXECUTE would run the
+			 * prepared statement again, any number of times */
+			pg_classified_free(&c);
+			return refuse(ps, msg[0],
+				      "PREPARE of a statement that needs review",
+				      "PREPARE of a statement that needs review "
+				      "is refused",
+				      "An approval covers one run of a "
+				      "statement; a prepared one could be "
+				      "executed again without review.  Send "
+				      "the statement itself.");
 		}
 		if (rc == JG_EFFECT_REVIEW) {
 			if (worst.effect != JG_EFFECT_REVIEW)

@@ -248,7 +248,7 @@ static int client_message(struct pg_session *ps, const struct pg_frame *f,
 					      be32(f->body));
 	case 'B':
 	case 'D':
-		if (pg_guard_unnamed_use(ps, f))
+		if (pg_guard_unnamed_use(ps, f) || pg_guard_named_use(ps, f))
 			return 1;
 		break;
 	case 'X':

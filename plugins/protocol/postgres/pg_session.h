@@ -119,6 +119,9 @@ struct pg_session {
 	char review_id[128];
 	unsigned unnamed_guard;  /* the unnamed statement may hold an
 	                            approved one (pg_guard.c) */
+	int sql_prepared;        /* an SQL PREPARE or dynamic statement
+	                            went upstream: a named statement may
+	                            not be what its Parse was (pg_guard.c) */
 
 	struct pg_buf out;       /* scratch for messages we build */
 	struct pg_buf upq;       /* queued for upstream (pg_flush) */
@@ -167,6 +170,9 @@ void pg_guard_sent(struct pg_session *ps, const uint8_t *p, size_t n);
 /* A client Bind or Describe: 1 if refused because it would use the
  * unnamed statement an approved run may have left (pg_deny'd). */
 int pg_guard_unnamed_use(struct pg_session *ps, const struct pg_frame *f);
+/* A client Bind: 1 if refused because it names a statement after the
+ * session ran SQL PREPARE or dynamic SQL (pg_deny'd). */
+int pg_guard_named_use(struct pg_session *ps, const struct pg_frame *f);
 /* A CancelRequest for the session: a held statement is withdrawn, the
  * client gets 57014 and ReadyForQuery. */
 void pg_guard_cancel_hold(struct pg_session *ps);
