@@ -3,7 +3,8 @@
 # classified and decided, recorded) vs directly against PostgreSQL vs
 # through pgbouncer in session mode, in the same run, alternating, for
 # -c 1 and -c 8 and the simple and prepared protocols.  Prints tps and
-# the ratios.  Then times fetching 100,000 text rows through jitgated with
+# the ratios, and what each proxy's threads spent on the CPU per
+# transaction (steadier than tps on a shared machine).  Then times fetching 100,000 text rows through jitgated with
 # masking off and on, in MB/s, and what masking costs.
 #
 #   bench/pg/run.sh [SECONDS_PER_RUN] [ROUNDS]     (default 5 s, 2 rounds)
@@ -97,8 +98,17 @@ cred=$(JITGATE_URL=http://127.0.0.1:$adm "$JG" --token \
 	grant create --connection app --purpose bench --ttl 1h --json |
 	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["credential"])')
 
+# A process's CPU time (user and system, every thread, in ns): what a
+# proxy costs per transaction whatever else the machine runs; the
+# wall-clock ratios on a busy machine also measure the scheduler.
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'
+}
+gw_cpu_ns() { cpu_ns "$JG_PID"; }
+BOUNCER_PID=$(pgrep -f "^pgbouncer $T/bouncer/pgbouncer.ini\$" | head -1)
+
 if [ -z "${FETCH_ONLY:-}" ]; then
-tps() { # tps TARGET CLIENTS MODE
+tps() { # tps TARGET CLIENTS MODE -> "TPS TRANSACTIONS"
 	local port user db pw
 	case $1 in
 	direct) port=$pgp user=postgres db=postgres pw=$PG_PASS ;;
@@ -107,27 +117,48 @@ tps() { # tps TARGET CLIENTS MODE
 	esac
 	PGPASSWORD=$pw pgbench -n -S -M "$3" -c "$2" -j "$(( $2 < 2 ? 1 : 2 ))" -T "$SECS" \
 		-h 127.0.0.1 -p "$port" -U "$user" "$db" 2>&1 |
-		awk '/^tps = / {printf "%d", $3} /number of failed/ && $5 != 0 {print " FAILED"}'
+		awk '/^tps = / {t = int($3)} /actually processed/ {split($NF, a, "/"); n = a[1]}
+		     /number of failed/ && $5 != 0 {f = " FAILED"}
+		     END {printf "%d %d%s", t, n, f}'
 }
 
 echo "pgbench -S, ${SECS}s per run, $ROUNDS rounds, best of rounds; $(nproc) cores shared by all"
 printf '%-10s %-3s %10s %10s %10s %9s %9s\n' mode c direct pgbouncer jitgated jg/direct jg/bouncer
+cpu_rows=()
 for mode in simple prepared; do
 	for c in 1 8; do
 		declare -A best=([direct]=0 [pgbouncer]=0 [jitgated]=0)
+		declare -A cpu=([pgbouncer]=0 [jitgated]=0)
 		for r in $(seq 1 "$ROUNDS"); do
 			for tgt in direct pgbouncer jitgated; do
-				v=$(tps "$tgt" "$c" "$mode")
-				v=${v%% *}
+				pid=
+				[ "$tgt" = pgbouncer ] && pid=$BOUNCER_PID
+				[ "$tgt" = jitgated ] && pid=$JG_PID
+				c0=$([ -n "$pid" ] && cpu_ns "$pid")
+				read -r v n _ <<<"$(tps "$tgt" "$c" "$mode")"
+				c1=$([ -n "$pid" ] && cpu_ns "$pid")
 				[ "${v:-0}" -gt "${best[$tgt]}" ] && best[$tgt]=$v
+				if [ -n "$pid" ] && [ "${n:-0}" -gt 0 ]; then
+					us=$(echo "($c1 - $c0) / $n / 1000" | bc -l)
+					if [ "${cpu[$tgt]}" = 0 ] || [ "$(echo "$us < ${cpu[$tgt]}" | bc -l)" = 1 ]; then
+						cpu[$tgt]=$us
+					fi
+				fi
 			done
 		done
 		printf '%-10s %-3s %10d %10d %10d %9.2f %9.2f\n' "$mode" "$c" \
 			"${best[direct]}" "${best[pgbouncer]}" "${best[jitgated]}" \
 			"$(echo "${best[jitgated]} / ${best[direct]}" | bc -l)" \
 			"$(echo "${best[jitgated]} / ${best[pgbouncer]}" | bc -l)"
+		cpu_rows+=("$(printf '%-10s %-3s %10.1f %10.1f %9.2f' "$mode" "$c" \
+			"${cpu[pgbouncer]}" "${cpu[jitgated]}" \
+			"$(echo "${cpu[jitgated]} / ${cpu[pgbouncer]}" | bc -l)")")
 	done
 done
+echo
+echo "proxy CPU time per transaction (us, user + system, all its threads; lowest of rounds)"
+printf '%-10s %-3s %10s %10s %9s\n' mode c pgbouncer jitgated jg/bouncer
+printf '%s\n' "${cpu_rows[@]}"
 fi
 
 # 100,000 rows of text through jitgated, masking off and on.  pgbench
@@ -142,12 +173,6 @@ fetch_ms() { # fetch_ms off|on -> average ms per fetch of the 100,000 rows
 	PGPASSWORD=$cred pgbench -n -M simple -t "$FETCHES" -f "$T/$1.sql" \
 		-h 127.0.0.1 -p "$lp" -U ci app 2>"$T/fetch.err" |
 		awk '/^latency average/ {print $4} /number of failed/ && $5 != 0 {print "FAILED"}'
-}
-# The gateway's own CPU time (user and system, every thread, in ns) says
-# what masking costs it whatever else the machine runs; wall time on a
-# busy machine also measures the scheduler.
-gw_cpu_ns() {
-	cat /proc/"$JG_PID"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'
 }
 echo
 echo "100,000 rows of text ($((bytes / 1048576)) MB of values) through jitgated, $FETCHES fetches per run, best of $ROUNDS"
