@@ -363,6 +363,29 @@ static void test_records(void **state)
 	P->fini(inst);
 }
 
+/* An event longer than a reader accepts (SF_MAX_PAYLOAD) is refused at
+ * once, and the record keeps what came before it. */
+static void test_oversized_event(void **state)
+{
+	size_t n = SF_MAX_PAYLOAD + 16;
+	char *big = malloc(n + 1);
+	(void)state;
+	void *inst = open_default();
+
+	assert_non_null(big);
+	memset(big, 'x', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	big[n] = '\0';
+	append(inst, "s-big", "{\"seq\":0}", 1);
+	assert_int_equal(O->append(inst, fake_loop(), "s-big", big, 0, NULL,
+				   NULL),
+			 JG_ERROR);
+	free(big);
+	assert_int_equal(read_count(inst, "s-big", NULL, 0), 1);
+	P->fini(inst);
+}
+
 static void add_bytes(const char *path, const char *bytes)
 {
 	int fd = open(path, O_WRONLY | O_APPEND);
@@ -871,6 +894,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mixed_batch, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversized_event, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_damage_kept, setup,

@@ -43,6 +43,7 @@
 
 #include <jitgate/store.h>
 
+#include "sf_frame.h"
 #include "sf_records.h"
 #include "sf_state.h"
 
@@ -713,6 +714,12 @@ static int sf_append(void *instance, struct jg_loop *l, const char *sid,
 	if (!sid || !event_json ||
 	    !(op = op_new(OP_APPEND, l, sid, event_json, cb, ud)))
 		return JG_ERROR;
+	/* a frame readers refuse would read back as damage: refuse it
+	 * here, so the recorder fails closed instead */
+	if (op->data_len > SF_MAX_PAYLOAD) {
+		op_free(op);
+		return JG_ERROR;
+	}
 	op->durable = durable;
 	return submit(st, op);
 }
