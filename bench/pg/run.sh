@@ -122,13 +122,23 @@ tps() { # tps TARGET CLIENTS MODE -> "TPS TRANSACTIONS"
 		     END {printf "%d %d%s", t, n, f}'
 }
 
-echo "pgbench -S, ${SECS}s per run, $ROUNDS rounds, best of rounds; $(nproc) cores shared by all"
-printf '%-10s %-3s %10s %10s %10s %9s %9s\n' mode c direct pgbouncer jitgated jg/direct jg/bouncer
+# The middle value of a list of numbers (the mean of the two middle ones
+# for an even count): steadier than the best when runs vary by +-10%.
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1}
+		END {if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2];
+		     else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+echo "pgbench -S, ${SECS}s per run, $ROUNDS rounds, best of rounds (and the ratio of"
+echo "the medians of rounds, 'median'); $(nproc) cores shared by all"
+printf '%-10s %-3s %10s %10s %10s %9s %9s %7s\n' mode c direct pgbouncer jitgated jg/direct jg/bouncer median
 cpu_rows=()
 for mode in simple prepared; do
 	for c in 1 8; do
 		declare -A best=([direct]=0 [pgbouncer]=0 [jitgated]=0)
 		declare -A cpu=([pgbouncer]=0 [jitgated]=0)
+		declare -A all=([direct]= [pgbouncer]= [jitgated]=)
 		for r in $(seq 1 "$ROUNDS"); do
 			for tgt in direct pgbouncer jitgated; do
 				pid=
@@ -138,6 +148,7 @@ for mode in simple prepared; do
 				read -r v n _ <<<"$(tps "$tgt" "$c" "$mode")"
 				c1=$([ -n "$pid" ] && cpu_ns "$pid")
 				[ "${v:-0}" -gt "${best[$tgt]}" ] && best[$tgt]=$v
+				all[$tgt]+=" ${v:-0}"
 				if [ -n "$pid" ] && [ "${n:-0}" -gt 0 ]; then
 					us=$(echo "($c1 - $c0) / $n / 1000" | bc -l)
 					if [ "${cpu[$tgt]}" = 0 ] || [ "$(echo "$us < ${cpu[$tgt]}" | bc -l)" = 1 ]; then
@@ -146,10 +157,13 @@ for mode in simple prepared; do
 				fi
 			done
 		done
-		printf '%-10s %-3s %10d %10d %10d %9.2f %9.2f\n' "$mode" "$c" \
+		# shellcheck disable=SC2086 # the lists are words on purpose
+		mb=$(median ${all[pgbouncer]}) mj=$(median ${all[jitgated]})
+		printf '%-10s %-3s %10d %10d %10d %9.2f %9.2f %7.2f\n' "$mode" "$c" \
 			"${best[direct]}" "${best[pgbouncer]}" "${best[jitgated]}" \
 			"$(echo "${best[jitgated]} / ${best[direct]}" | bc -l)" \
-			"$(echo "${best[jitgated]} / ${best[pgbouncer]}" | bc -l)"
+			"$(echo "${best[jitgated]} / ${best[pgbouncer]}" | bc -l)" \
+			"$(echo "$mj / ($mb + ($mb == 0))" | bc -l)"
 		cpu_rows+=("$(printf '%-10s %-3s %10.1f %10.1f %9.2f' "$mode" "$c" \
 			"${cpu[pgbouncer]}" "${cpu[jitgated]}" \
 			"$(echo "${cpu[jitgated]} / ${cpu[pgbouncer]}" | bc -l)")")
