@@ -255,6 +255,76 @@ static void test_unparsable(void **state)
 	done();
 }
 
+/* Whether the classification holds a statement of class cls whose text
+ * has needle in it. */
+static int holds(int cls, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < c.n; i++)
+		if (c.stmts[i].cls == cls && strstr(c.stmts[i].text, needle))
+			return 1;
+	return 0;
+}
+
+/*
+ * A text the server may read differently from the parser's default:
+ * with standard_conforming_strings off, or in a client_encoding whose
+ * characters can end in a backslash byte.  Every reading is classified,
+ * so a statement only one of them sees is still decided.
+ */
+static void test_readings(void **state)
+{
+	char many[128];
+
+	/* standard_conforming_strings off: \' escapes the quote, so the
+	 * DROP is outside any string */
+	assert_int_equal(
+		pg_classify("SELECT '\\', ' ; DROP TABLE victim; --'", &c), 0);
+	assert_true(holds(PG_CLASS_READ, "SELECT"));
+	assert_true(holds(PG_CLASS_DDL, "DROP TABLE victim"));
+	done();
+	/* SJIS: 0x95 0x5C is one character, the string ends after it */
+	assert_int_equal(
+		pg_classify("SELECT E'\x95\\' ; DROP TABLE victim; -- '", &c),
+		0);
+	assert_true(holds(PG_CLASS_DDL, "DROP TABLE victim"));
+	done();
+	/* both: a backslash after UTF-8 text that only the SJIS reading
+	 * takes as part of a character */
+	assert_int_equal(pg_classify("SELECT E'caf\xc3\xa9\\n'", &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.stmts[0].cls, PG_CLASS_READ);
+	done();
+	/* readings that agree give one statement */
+	assert_int_equal(pg_classify("SELECT 'C:\\temp' AS p", &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.stmts[0].text, "SELECT 'C:\\temp' AS p");
+	done();
+	/* parses only with standard_conforming_strings off: that server
+	 * runs it, any other refuses it */
+	assert_int_equal(pg_classify("SELECT 'it\\'s'", &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.stmts[0].cls, PG_CLASS_READ);
+	done();
+	/* no reading parses */
+	assert_int_equal(pg_classify("SELECT '\\", &c), -1);
+	assert_true(strlen(c.error) > 0);
+	done();
+	/* too many ambiguous backslashes to read every way: refused */
+	snprintf(many, sizeof(many),
+		 "SELECT E'\x95\\ \x95\\ \x95\\ \x95\\ \x95\\ '");
+	assert_int_equal(pg_classify(many, &c), -1);
+	assert_non_null(strstr(c.error, "backslash"));
+	done();
+	/* four are read every way */
+	snprintf(many, sizeof(many),
+		 "SELECT E'\x95\\ \x95\\ \x95\\ \x95\\'; DROP TABLE v; --'");
+	assert_int_equal(pg_classify(many, &c), 0);
+	assert_true(holds(PG_CLASS_DDL, "DROP TABLE v"));
+	done();
+}
+
 static void shape_is(const char *sql, const char *want)
 {
 	char out[256];
@@ -396,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_multi_statement),
 		cmocka_unit_test(test_unparsable),
+		cmocka_unit_test(test_readings),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_cache),
 	};

@@ -234,6 +234,23 @@ static void test_statements(void **state)
 			 -1);
 	assert_true(pg_copy_maybe("x COPY y"));
 	assert_false(pg_copy_maybe("select 1"));
+
+	/* read with standard_conforming_strings off, the format is
+	 * binary; with it on, text: nothing about the rows is trusted */
+	assert_int_equal(
+		pg_copy_specs("copy (select '\\', ') to stdout (format "
+			      "binary) --') to stdout (format text)",
+			      &s),
+		-2);
+	assert_null(s);
+	/* a backslash every reading agrees on */
+	assert_int_equal(
+		pg_copy_specs("copy t to stdout with (delimiter E'\\t')", &s),
+		0);
+	assert_non_null(s);
+	assert_int_equal(s->fmt.delim, '\t');
+	assert_null(s->next);
+	pg_copy_spec_free(s);
 }
 
 static void test_names_from_catalog(void **state)

@@ -15,6 +15,8 @@
 #include <json-c/json.h>
 #include <pg_query.h>
 
+#include "pg_readings.h"
+
 static const char *const class_names[] = {
 	[PG_CLASS_READ] = "read",       [PG_CLASS_WRITE] = "write",
 	[PG_CLASS_DDL] = "ddl",         [PG_CLASS_DCL] = "dcl",
@@ -581,7 +583,10 @@ static json_object *parse_tree_json(const char *text)
 	return o;
 }
 
-int pg_classify(const char *sql, struct pg_classified *out)
+/* Classify one reading (pg_readings.h) of sql: text is sql or a
+ * variant of the same length, so statement texts are cut from sql. */
+static int classify_reading(const char *sql, const char *text, int scs,
+			    struct pg_classified *out)
 {
 	PgQueryParseResult r;
 	json_object *root = NULL, *stmts;
@@ -589,7 +594,7 @@ int pg_classify(const char *sql, struct pg_classified *out)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	r = pg_query_parse(sql);
+	r = pg_parse_reading(text, scs);
 	if (r.error) {
 		snprintf(out->error, sizeof(out->error), "%s",
 			 r.error->message ? r.error->message : "parse error");
@@ -626,6 +631,90 @@ done:
 	json_object_put(root);
 	pg_query_free_parse_result(r);
 	return rc;
+}
+
+static int same_names(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int same_stmt(const struct pg_stmt *a, const struct pg_stmt *b)
+{
+	return a->cls == b->cls && a->kind == b->kind &&
+	       a->flags == b->flags && a->text_off == b->text_off &&
+	       !strcmp(a->command, b->command) && !strcmp(a->text, b->text) &&
+	       same_names(a->tables, a->ntables, b->tables, b->ntables) &&
+	       same_names(a->functions, a->nfunctions, b->functions,
+			  b->nfunctions);
+}
+
+struct readings {
+	const char *sql;
+	struct pg_classified *out;
+	size_t parsed;   /* readings that parsed */
+	char error[256]; /* the first reading's error */
+};
+
+/* Add one reading's statements that no earlier reading had. */
+static int add_reading(const char *text, int scs, void *ud)
+{
+	struct readings *rd = ud;
+	struct pg_classified c, *out = rd->out;
+	struct pg_stmt *grown;
+	size_t i, j;
+
+	if (classify_reading(rd->sql, text, scs, &c) < 0) {
+		if (!rd->error[0])
+			memcpy(rd->error, c.error, sizeof(rd->error));
+		pg_classified_free(&c);
+		/* the server refuses a reading it cannot parse: it runs
+		 * nothing, unless memory ran out here */
+		return strcmp(c.error, "out of memory") ? 0 : -1;
+	}
+	rd->parsed++;
+	grown = realloc(out->stmts, (out->n + c.n + 1) * sizeof(*grown));
+	if (!grown) {
+		pg_classified_free(&c);
+		return -1;
+	}
+	out->stmts = grown;
+	for (i = 0; i < c.n; i++) {
+		for (j = 0; j < out->n && !same_stmt(&out->stmts[j], &c.stmts[i]);
+		     j++)
+			;
+		if (j == out->n) {
+			out->stmts[out->n++] = c.stmts[i];
+			memset(&c.stmts[i], 0, sizeof(c.stmts[i]));
+		}
+	}
+	pg_classified_free(&c);
+	return 0;
+}
+
+int pg_classify(const char *sql, struct pg_classified *out)
+{
+	struct readings rd = {.sql = sql, .out = out};
+	const char *why = "out of memory";
+
+	if (!strchr(sql, '\\'))
+		return classify_reading(sql, sql, 1, out);
+	memset(out, 0, sizeof(*out));
+	if (pg_readings(sql, add_reading, &rd, &why) < 0) {
+		snprintf(out->error, sizeof(out->error), "%s", why);
+		return -1;
+	}
+	if (rd.parsed == 0) {
+		memcpy(out->error, rd.error, sizeof(out->error));
+		return -1;
+	}
+	return 0;
 }
 
 void pg_classified_free(struct pg_classified *c)

@@ -5,6 +5,7 @@
  */
 #include "pg_copy.h"
 #include "pg_classify.h"
+#include "pg_readings.h"
 
 #include <json-c/json.h>
 #include <pg_query.h>
@@ -214,8 +215,9 @@ int pg_copy_specs(const char *sql, struct pg_copy_spec **out)
 	return pg_copy_specs_n(sql, out, &others);
 }
 
-int pg_copy_specs_n(const char *sql, struct pg_copy_spec **out,
-		    size_t *others)
+/* The COPY statements of one reading (pg_readings.h) of a text. */
+static int specs_reading(const char *sql, int scs, struct pg_copy_spec **out,
+			 size_t *others)
 {
 	PgQueryParseResult r;
 	struct json_tokener *tok = NULL;
@@ -226,7 +228,7 @@ int pg_copy_specs_n(const char *sql, struct pg_copy_spec **out,
 
 	*out = NULL;
 	*others = 0;
-	r = pg_query_parse(sql);
+	r = pg_parse_reading(sql, scs);
 	if (r.error || !(tok = json_tokener_new_ex(COPY_MAX_DEPTH))) {
 		bad = 1;
 		goto done;
@@ -260,6 +262,79 @@ done:
 		*out = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static int same_spec(const struct pg_copy_spec *a, const struct pg_copy_spec *b)
+{
+	size_t i;
+
+	if (a->fmt.csv != b->fmt.csv || a->fmt.delim != b->fmt.delim ||
+	    a->fmt.quote != b->fmt.quote || a->fmt.escape != b->fmt.escape ||
+	    a->fmt.null_len != b->fmt.null_len ||
+	    (a->fmt.null_len && memcmp(a->fmt.null, b->fmt.null,
+				       a->fmt.null_len) != 0) ||
+	    a->fmt.header != b->fmt.header || a->binary != b->binary ||
+	    a->query != b->query || a->encoding != b->encoding ||
+	    a->qualified != b->qualified || !same_str(a->table, b->table) ||
+	    a->ncols != b->ncols)
+		return 0;
+	for (i = 0; i < a->ncols; i++)
+		if (!same_str(a->cols[i], b->cols[i]))
+			return 0;
+	return 1;
+}
+
+struct copy_readings {
+	struct pg_copy_spec *specs;
+	size_t others;
+	int parsed, differ;
+};
+
+static int copy_reading(const char *text, int scs, void *ud)
+{
+	struct copy_readings *cr = ud;
+	struct pg_copy_spec *specs, *a, *b;
+	size_t others;
+
+	if (specs_reading(text, scs, &specs, &others) < 0)
+		return 0; /* the server would refuse this reading */
+	if (!cr->parsed++) {
+		cr->specs = specs;
+		cr->others = others;
+		return 0;
+	}
+	for (a = cr->specs, b = specs; a && b && same_spec(a, b);
+	     a = a->next, b = b->next)
+		;
+	if (a || b || others != cr->others)
+		cr->differ = 1;
+	pg_copy_spec_free(specs);
+	return 0;
+}
+
+int pg_copy_specs_n(const char *sql, struct pg_copy_spec **out,
+		    size_t *others)
+{
+	struct copy_readings cr = {0};
+	const char *why;
+
+	*out = NULL;
+	*others = 0;
+	if (!strchr(sql, '\\'))
+		return specs_reading(sql, 1, out, others);
+	if (pg_readings(sql, copy_reading, &cr, &why) < 0 || cr.differ ||
+	    !cr.parsed) {
+		pg_copy_spec_free(cr.specs);
+		return cr.differ ? -2 : -1;
+	}
+	*out = cr.specs;
+	*others = cr.others;
 	return 0;
 }
 

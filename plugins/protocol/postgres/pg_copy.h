@@ -58,7 +58,9 @@ struct pg_copy_spec {
 /*
  * The COPY ... TO STDOUT statements of sql, in order, as a list (*out,
  * NULL if none).  0, or -1 when sql does not parse or memory ran out (the
- * server will not run what does not parse; the caller decides).
+ * server will not run what does not parse; the caller decides), or -2
+ * when the server could read the text in ways (pg_readings.h) that give
+ * different COPY statements: nothing about its rows can be trusted.
  */
 int pg_copy_specs(const char *sql, struct pg_copy_spec **out);
 /* The same, with *others set to the number of the other statements. */

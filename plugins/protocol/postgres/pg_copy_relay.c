@@ -139,7 +139,7 @@ int pg_copy_sent(struct pg_session *ps, const uint8_t *p, size_t n)
 	const uint8_t *nul;
 	char buf[320];
 	size_t others = 0;
-	int rules = -1;
+	int rules = -1, rc;
 
 	switch (n >= 5 ? p[0] : 0) {
 	case 'P':
@@ -169,9 +169,16 @@ int pg_copy_sent(struct pg_session *ps, const uint8_t *p, size_t n)
 	}
 	if (copy_state(ps) && pg_copy_sets_search_path(sql))
 		ps->copy->search_path = 1;
-	if (!pg_copy_maybe(sql) ||
-	    pg_copy_specs_n(sql, &specs, &others) < 0 || !specs)
-		return 0; /* what does not parse does not run */
+	if (!pg_copy_maybe(sql))
+		return 0;
+	rc = pg_copy_specs_n(sql, &specs, &others);
+	if (rc == -2 && ps->masking)
+		why = "COPY TO STDOUT whose text the server may read in more "
+		      "than one way (a backslash: standard_conforming_strings, "
+		      "client_encoding) is refused while masking applies";
+	else if (rc < 0 || !specs)
+		return 0; /* what does not parse does not run; rows of a
+			     COPY read more than one way get no names */
 	for (s = specs; s && !why; s = s->next)
 		why = copy_refusal(ps, s, &rules, buf, sizeof(buf));
 	/* another statement of the same Query could change what the COPY
