@@ -169,6 +169,70 @@ static void test_flags(void **state)
 	done();
 	assert_string_equal(pg_flag_name(0), "delete_without_where");
 	assert_string_equal(pg_flag_name(2), "modifying_cte");
+	assert_string_equal(pg_flag_name(17), "search_path");
+}
+
+/* What moves unqualified names away from where policy is told they are
+ * (the gateway refuses it), and what does not. */
+static void test_search_path(void **state)
+{
+	static const struct {
+		const char *sql;
+		int moves;
+	} cases[] = {
+		{"SET search_path = hr", 1},
+		{"SET LOCAL search_path TO hr, public", 1},
+		{"SET SESSION \"Search_Path\" = hr", 1},
+		{"SELECT set_config('search_path', 'hr', false)", 1},
+		{"SELECT pg_catalog.set_config('SEARCH_PATH', 'hr', true)", 1},
+		{"SELECT set_config(lower('SEARCH_PATH'), 'hr', false)", 1},
+		{"SELECT 1 FROM t WHERE set_config('search_path', 'x', 0 = 1) "
+		 "IS NULL", 1},
+		{"RESET search_path", 0},
+		{"RESET ALL", 0},
+		{"SET search_path TO DEFAULT", 0},
+		{"SET work_mem = '4MB'", 0},
+		{"SELECT set_config('work_mem', '4MB', false)", 0},
+		{"SELECT current_setting('search_path')", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(pg_classify(cases[i].sql, &c), 0);
+		assert_int_equal(c.n, 1);
+		if (!(c.stmts[0].flags & PG_FLAG_SEARCH_PATH) != !cases[i].moves)
+			fail_msg("%s: search_path flag %s", cases[i].sql,
+				 cases[i].moves ? "missing" : "set");
+		done();
+	}
+}
+
+/* Every name reaches policy: pg_ names may be pg_catalog's, and a
+ * statement naming more than policy is shown is refused, since a deny
+ * rule could name the one left out. */
+static void test_names_complete(void **state)
+{
+	char sql[512];
+	size_t i, n;
+
+	one("SELECT * FROM pg_authid", PG_CLASS_READ);
+	assert_true(has(c.stmts[0].tables, c.stmts[0].ntables,
+			"pg_catalog.pg_authid"));
+	assert_true(has(c.stmts[0].tables, c.stmts[0].ntables,
+			"public.pg_authid"));
+	done();
+	one("SELECT * FROM public.pg_notes", PG_CLASS_READ);
+	assert_int_equal(c.stmts[0].ntables, 1);
+	done();
+	for (n = (size_t)sprintf(sql, "SELECT * FROM t0"), i = 1; i <= 32; i++)
+		n += (size_t)sprintf(sql + n, ", t%zu", i);
+	assert_int_equal(pg_classify(sql, &c), -1);
+	assert_non_null(strstr(c.error, "more than 32"));
+	done();
+	sql[strlen(sql) - 5] = 0; /* t0 .. t31: exactly 32 */
+	one(sql, PG_CLASS_READ);
+	assert_int_equal(c.stmts[0].ntables, 32);
+	done();
 }
 
 /* The docs/policy.md "class" vocabulary. */
@@ -463,6 +527,8 @@ int main(void)
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_tables_and_functions),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_search_path),
+		cmocka_unit_test(test_names_complete),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_multi_statement),
 		cmocka_unit_test(test_unparsable),

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 #include <pg_query.h>
@@ -29,7 +30,7 @@ static const char *const flag_names[PG_NFLAGS] = {
 	"delete_without_where", "update_without_where", "modifying_cte",
 	"explain_analyze", "explain", "select_into", "locking", "copy_in",
 	"copy_out", "program", "truncate", "set_role", "prepare", "binary",
-	"writes", "dynamic", "server_file",
+	"writes", "dynamic", "server_file", "search_path",
 };
 
 static const char *const kind_names[] = {
@@ -158,6 +159,7 @@ struct walk {
 	char *ctes[PG_MAX_NAMES];
 	size_t nctes;
 	int oom;
+	int too_many; /* more than PG_MAX_NAMES tables or functions */
 };
 
 static void add_name(struct walk *w, char **arr, size_t *n, char *name)
@@ -174,9 +176,10 @@ static void add_name(struct walk *w, char **arr, size_t *n, char *name)
 		}
 	}
 	if (*n == PG_MAX_NAMES) {
-		/* more names than we keep: policy sees the first ones; the
-		 * statement text is still decided and recorded whole */
+		/* policy must see every name (a deny rule may name the
+		 * last one): the statement is refused */
 		free(name);
+		w->too_many = 1;
 		return;
 	}
 	arr[(*n)++] = name;
@@ -206,6 +209,33 @@ static int is_modifying(const char *type)
 
 static void walk_node(struct walk *w, const char *key, json_object *o);
 
+/* Whether FuncCall o is set_config() with a first argument that is
+ * search_path (in any case: setting names are) or not a constant. */
+static int may_set_search_path(json_object *o)
+{
+	json_object *fn = pg_json_get(o, "funcname"), *args, *c;
+	const char *last, *name;
+	size_t n;
+
+	n = fn && json_object_is_type(fn, json_type_array)
+		    ? json_object_array_length(fn)
+		    : 0;
+	if (n == 0)
+		return 0;
+	last = pg_json_get_str(
+		pg_json_get(json_object_array_get_idx(fn, n - 1), "String"),
+		"sval");
+	if (!last || strcmp(last, "set_config") != 0)
+		return 0;
+	args = pg_json_get(o, "args");
+	c = args && json_object_is_type(args, json_type_array) &&
+			    json_object_array_length(args) > 0
+		    ? pg_json_get(json_object_array_get_idx(args, 0), "A_Const")
+		    : NULL;
+	name = pg_json_get_str(pg_json_get(c, "sval"), "sval");
+	return !name || strcasecmp(name, "search_path") == 0;
+}
+
 static void walk_object(struct walk *w, json_object *o)
 {
 	const char *type;
@@ -216,9 +246,12 @@ static void walk_object(struct walk *w, json_object *o)
 		add_name(w, w->st->tables, &w->st->ntables, rangevar_name(o));
 	/* A function call (FuncCall has funcformat; CREATE FUNCTION has
 	 * funcname too but is recorded by the caller). */
-	if (pg_json_get(o, "funcname") && pg_json_get(o, "funcformat"))
+	if (pg_json_get(o, "funcname") && pg_json_get(o, "funcformat")) {
 		add_name(w, w->st->functions, &w->st->nfunctions,
 			 join_names(pg_json_get(o, "funcname")));
+		if (may_set_search_path(o))
+			w->st->flags |= PG_FLAG_SEARCH_PATH;
+	}
 	if (pg_json_get_str(o, "ctename") && w->nctes < PG_MAX_NAMES) {
 		char *c = strdup(pg_json_get_str(o, "ctename"));
 
@@ -275,6 +308,16 @@ static void qualify_tables(struct walk *w)
 		q = NULL;
 		if (!cte && asprintf(&q, "public.%s", w->st->tables[j] + 1) < 0)
 			q = NULL;
+		/* pg_catalog comes before public in every search_path, and
+		 * its relations are all named pg_...: such a name is either */
+		if (q && !strncmp(w->st->tables[j] + 1, "pg_", 3)) {
+			char *sys = NULL;
+
+			if (asprintf(&sys, "pg_catalog.%s",
+				     w->st->tables[j] + 1) >= 0)
+				add_name(w, w->st->tables, &w->st->ntables,
+					 sys);
+		}
 		free(w->st->tables[j]);
 		if (q) {
 			w->st->tables[j++] = q;
@@ -420,7 +463,7 @@ static int class_of(struct pg_stmt *st, const char *type, json_object *node)
 static int class_of_node(struct pg_stmt *st, const char *type,
 			 json_object *node)
 {
-	const char *arg = NULL, *name;
+	const char *arg = NULL, *name, *kind;
 
 	if (strcmp(type, "ExplainStmt") == 0) {
 		if (defelem_is(pg_json_get(node, "options"), "analyze", &arg) &&
@@ -466,6 +509,13 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 		if (name && (strcmp(name, "role") == 0 ||
 			     strcmp(name, "session_authorization") == 0))
 			st->flags |= PG_FLAG_SET_ROLE;
+		/* RESET and DEFAULT go back to the value the gateway set at
+		 * startup; any other value moves unqualified names */
+		kind = pg_json_get_str(node, "kind");
+		if (name && strcasecmp(name, "search_path") == 0 && kind &&
+		    strcmp(kind, "VAR_RESET") != 0 &&
+		    strcmp(kind, "VAR_SET_DEFAULT") != 0)
+			st->flags |= PG_FLAG_SEARCH_PATH;
 	}
 	if (in_list(read_nodes, type))
 		return PG_CLASS_READ;
@@ -554,6 +604,8 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 		drop_objects(&w, node);
 	walk_node(&w, NULL, wrap);
 	qualify_tables(&w);
+	if (w.too_many)
+		return -2;
 	/* A CTE that changes rows makes the whole statement a write. */
 	if (st->flags & PG_FLAG_MODIFYING_CTE) {
 		st->flags |= PG_FLAG_WRITES;
@@ -619,10 +671,17 @@ static int classify_reading(const char *sql, const char *text, int scs,
 	}
 	for (i = 0; i < n; i++) {
 		out->n = i + 1;
-		if (classify_one(sql, json_object_array_get_idx(stmts, i),
-				 &out->stmts[i]) < 0) {
+		rc = classify_one(sql, json_object_array_get_idx(stmts, i),
+				  &out->stmts[i]);
+		if (rc < 0) {
 			snprintf(out->error, sizeof(out->error),
-				 "statement %zu could not be classified", i + 1);
+				 rc == -2 ? "statement %zu names more than 32 "
+					    "tables or functions, more than "
+					    "policy is shown"
+					  : "statement %zu could not be "
+					    "classified",
+				 i + 1);
+			rc = -1;
 			goto done;
 		}
 	}

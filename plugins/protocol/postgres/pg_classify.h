@@ -39,7 +39,10 @@ enum pg_class {
 #define PG_FLAG_WRITES (1u << 14)
 #define PG_FLAG_DYNAMIC (1u << 15)
 #define PG_FLAG_SERVER_FILE (1u << 16)
-#define PG_NFLAGS 17
+/* SET search_path, or a set_config() that may set it: unqualified names
+ * would no longer resolve where the gateway reports them */
+#define PG_FLAG_SEARCH_PATH (1u << 17)
+#define PG_NFLAGS 18
 
 /*
  * The statement kinds of docs/policy.md (attribute "class"); enum
@@ -51,6 +54,8 @@ enum pg_kind {
 	PG_KIND_SET, PG_KIND_TRANSACTION, PG_KIND_CALL, PG_KIND_OTHER
 };
 
+/* Tables, and functions, policy is shown per statement; a statement
+ * naming more does not classify (a deny rule could name the rest). */
 #define PG_MAX_NAMES 32
 
 struct pg_stmt {
@@ -63,8 +68,9 @@ struct pg_stmt {
 	size_t text_off;     /* where text starts in the classified string */
 	size_t ntables;
 	char *tables[PG_MAX_NAMES];    /* "schema.name"; unqualified names
-	                                  get "public." (the gateway refuses
-	                                  a client-set search_path) */
+	                                  get "public." (the gateway sets
+	                                  search_path and refuses changes),
+	                                  a pg_ one "pg_catalog." too */
 	size_t nfunctions;
 	char *functions[PG_MAX_NAMES]; /* "schema.name" or "name" */
 };

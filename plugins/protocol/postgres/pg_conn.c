@@ -352,6 +352,14 @@ static void send_upstream_startup(struct pg_session *ps)
 		pg_buf_str(&ps->out, ps->su.keys[i]);
 		pg_buf_str(&ps->out, ps->su.vals[i]);
 	}
+	/* Policy reports an unqualified table as public.name: make that
+	 * what the server resolves, whatever the role's or database's
+	 * default (a "$user" schema first, say).  Statements that change
+	 * it are refused (pg_guard.c). */
+	if (!pg_startup_get(&ps->su, "search_path")) {
+		pg_buf_str(&ps->out, "search_path");
+		pg_buf_str(&ps->out, "public");
+	}
 	pg_buf_u8(&ps->out, 0);
 	pg_msg_end(&ps->out, off);
 	ps->state = ST_UP_AUTH;

@@ -789,6 +789,18 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 			NULL);
 		return 1;
 	}
+	for (i = 0; i < c.n; i++) {
+		if (!(c.stmts[i].flags & PG_FLAG_SEARCH_PATH))
+			continue;
+		pg_classified_free(&c);
+		return refuse(ps, msg[0], "change of search_path",
+			      "changing search_path is refused by jitgate",
+			      "Policy decides on tables by schema, and "
+			      "unqualified names are those of the search_path "
+			      "the gateway set at startup (public unless the "
+			      "listener allows the startup parameter).  Name "
+			      "the schema in the statement instead.");
+	}
 	memset(&worst, 0, sizeof(worst));
 	worst.effect = JG_EFFECT_ALLOW;
 	for (i = 0; i < c.n; i++) {
