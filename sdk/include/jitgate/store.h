@@ -97,8 +97,10 @@ struct jg_store_ops {
 
 	/**
 	 * Session sid's record is complete (sealed): the store may release
-	 * what it keeps open for it.  Later appends to sid fail.  cb may be
-	 * NULL.  Completes after every earlier append of sid.
+	 * what it keeps open for it.  The core appends nothing to sid
+	 * afterwards; a store need not refuse it (the bundled ones do not),
+	 * since a record's verification reports any event after its seal.
+	 * cb may be NULL.  Completes after every earlier append of sid.
 	 */
 	int (*close_record)(void *instance, struct jg_loop *l, const char *sid,
 			    jg_store_cb cb, void *ud);
