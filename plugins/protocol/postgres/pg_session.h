@@ -2,7 +2,8 @@
  * Per-session state of the PostgreSQL plugin, shared by the files that
  * drive one session: pg_conn.c (client startup, upstream connect and
  * authentication), pg_relay.c (the message relay), pg_guard.c
- * (classification, policy, reviews, recording) and plugin.c.
+ * (classification, policy, recording), pg_hold.c (reviews) and
+ * plugin.c.
  */
 #ifndef PG_SESSION_H
 #define PG_SESSION_H
@@ -118,10 +119,10 @@ struct pg_session {
 	                            ends in its own Sync */
 	char review_id[128];
 	unsigned unnamed_guard;  /* the unnamed statement may hold an
-	                            approved one (pg_guard.c) */
+	                            approved one (pg_hold.c) */
 	int sql_prepared;        /* an SQL PREPARE or dynamic statement
 	                            went upstream: a named statement may
-	                            not be what its Parse was (pg_guard.c) */
+	                            not be what its Parse was (pg_hold.c) */
 
 	struct pg_buf out;       /* scratch for messages we build */
 	struct pg_buf upq;       /* queued for upstream (pg_flush) */
@@ -165,7 +166,8 @@ int pg_guard_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
 		   const char *sql);
 int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 			   size_t n, uint32_t oid);
-/* A message goes upstream: tracks what the unnamed statement holds. */
+/* pg_hold.c: a message goes upstream: tracks what the unnamed
+ * statement holds. */
 void pg_guard_sent(struct pg_session *ps, const uint8_t *p, size_t n);
 /* A client Bind or Describe: 1 if refused because it would use the
  * unnamed statement an approved run may have left (pg_deny'd). */
