@@ -108,7 +108,8 @@ static void test_tables_and_functions(void **state)
 	assert_true(has(st->tables, st->ntables, "a.t1"));
 	assert_true(has(st->tables, st->ntables, "public.t2"));
 	assert_true(has(st->tables, st->ntables, "public.t3"));
-	assert_false(has(st->tables, st->ntables, "public.x")); /* a CTE name */
+	/* a CTE's name is reported too: which it means depends on scope */
+	assert_true(has(st->tables, st->ntables, "public.x"));
 	assert_true(has(st->functions, st->nfunctions, "f"));
 	assert_true(has(st->functions, st->nfunctions, "pg_catalog.now"));
 	done();
@@ -389,6 +390,80 @@ static void test_readings(void **state)
 	done();
 }
 
+/* Statements that reach more than they seem to (each of these ran past
+ * a deny rule before it was classified so). */
+static void test_hidden_effects(void **state)
+{
+	static const struct {
+		const char *sql, *table;
+	} named[] = {
+		/* a CTE's name does not hide the DML target */
+		{"WITH accounts AS (SELECT 1) DELETE FROM accounts WHERE true",
+		 "public.accounts"},
+		/* nor a table read inside the CTE's own body */
+		{"WITH people AS (SELECT * FROM people) SELECT * FROM people",
+		 "public.people"},
+		/* catalog.schema.name: the catalog is the current database */
+		{"DROP TABLE postgres.public.accounts", "public.accounts"},
+		{"COMMENT ON TABLE accounts IS 'x'", "public.accounts"},
+		{"COMMENT ON COLUMN hr.accounts.id IS 'x'", "hr.accounts"},
+		{"SECURITY LABEL ON TABLE accounts IS 'x'", "public.accounts"},
+		{"DROP TRIGGER t ON accounts", "public.accounts"},
+		{"DROP POLICY p ON hr.accounts", "hr.accounts"},
+		{"ALTER EXTENSION e ADD TABLE accounts", "public.accounts"},
+		{"DROP SCHEMA hr CASCADE", "hr.*"},
+		{"ALTER SCHEMA hr RENAME TO x", "hr.*"},
+		{"GRANT SELECT ON ALL TABLES IN SCHEMA hr TO x", "hr.*"},
+		{"DROP OWNED BY current_user", "*"},
+		{"REASSIGN OWNED BY a TO b", "*"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		assert_int_equal(pg_classify(named[i].sql, &c), 0);
+		if (!has(c.stmts[0].tables, c.stmts[0].ntables, named[i].table))
+			fail_msg("%s: no table %s", named[i].sql,
+				 named[i].table);
+		done();
+	}
+	one("SELECT postgres.pg_catalog.pg_ls_dir('.')", PG_CLASS_READ);
+	assert_true(has(c.stmts[0].functions, c.stmts[0].nfunctions,
+			"pg_catalog.pg_ls_dir"));
+	done();
+	/* PostgreSQL takes the last of repeated EXPLAIN options */
+	one("EXPLAIN (ANALYZE off, ANALYZE) DELETE FROM accounts WHERE id > 0",
+	    PG_CLASS_WRITE);
+	assert_true(c.stmts[0].flags & PG_FLAG_EXPLAIN_ANALYZE);
+	done();
+	one("EXPLAIN (ANALYZE, ANALYZE false) CREATE TABLE t AS SELECT 1",
+	    PG_CLASS_DDL);
+	done();
+	one("EXPLAIN (ANALYZE off) DELETE FROM accounts", PG_CLASS_READ);
+	done();
+	/* COPY of a DELETE ... RETURNING deletes */
+	one("COPY (DELETE FROM scratch WHERE id > 0 RETURNING id) TO STDOUT",
+	    PG_CLASS_WRITE);
+	assert_int_equal(c.stmts[0].kind, PG_KIND_DELETE);
+	assert_true(c.stmts[0].flags & PG_FLAG_WRITES);
+	assert_true(c.stmts[0].flags & PG_FLAG_COPY_OUT);
+	done();
+	/* functions that run SQL text: dynamic */
+	one("SELECT query_to_xml('select * from hr.salaries', true, false, '')",
+	    PG_CLASS_DYNAMIC);
+	assert_true(c.stmts[0].flags & PG_FLAG_DYNAMIC);
+	done();
+	one("SELECT * FROM ts_stat('select v from hr.docs')", PG_CLASS_DYNAMIC);
+	done();
+	/* pg_settings' update rule calls set_config() */
+	one("UPDATE pg_settings SET setting = 'hr' WHERE name = 'search_path'",
+	    PG_CLASS_WRITE);
+	assert_true(c.stmts[0].flags & PG_FLAG_SEARCH_PATH);
+	done();
+	one("SELECT * FROM pg_settings", PG_CLASS_READ);
+	assert_false(c.stmts[0].flags & PG_FLAG_SEARCH_PATH);
+	done();
+}
+
 static void shape_is(const char *sql, const char *want)
 {
 	char out[256];
@@ -533,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_multi_statement),
 		cmocka_unit_test(test_unparsable),
 		cmocka_unit_test(test_readings),
+		cmocka_unit_test(test_hidden_effects),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_cache),
 	};

@@ -126,19 +126,24 @@ const char *pg_json_get_str(json_object *o, const char *key)
 		       : NULL;
 }
 
-/* Join a list of {"String":{"sval":..}} with dots: "schema.func". */
-static char *join_names(json_object *list)
+/* Join items [from, to) of a list of {"String":{"sval":..}} with dots.
+ * A three-part name is catalog.schema.name, and the server insists the
+ * catalog is the current database: it is left out. */
+static char *join_range(json_object *list, size_t from, size_t to)
 {
 	char buf[256];
-	size_t i, n, off = 0;
+	size_t i, off = 0;
 	const char *type, *s;
 	json_object *node;
 
 	if (!list || !json_object_is_type(list, json_type_array))
 		return NULL;
-	n = json_object_array_length(list);
+	if (to > json_object_array_length(list))
+		to = json_object_array_length(list);
+	if (to > from && to - from == 3)
+		from++;
 	buf[0] = 0;
-	for (i = 0; i < n; i++) {
+	for (i = from; i < to; i++) {
 		if (node_unwrap(json_object_array_get_idx(list, i), &type,
 				&node) < 0 ||
 		    strcmp(type, "String") != 0)
@@ -154,19 +159,27 @@ static char *join_names(json_object *list)
 	return off ? strdup(buf) : NULL;
 }
 
+/* Join a whole name list with dots: "schema.func". */
+static char *join_names(json_object *list)
+{
+	return join_range(list, 0, (size_t)-1);
+}
+
 struct walk {
 	struct pg_stmt *st;
 	char *ctes[PG_MAX_NAMES];
 	size_t nctes;
 	int oom;
 	int too_many; /* more than PG_MAX_NAMES tables or functions */
+	int runs_sql; /* calls a function that runs SQL text it is given */
 };
 
 static void add_name(struct walk *w, char **arr, size_t *n, char *name)
 {
 	size_t i;
 
-	if (!name) {
+	if (!name) { /* out of memory, or a name too long to keep */
+		w->oom = 1;
 		return;
 	}
 	for (i = 0; i < *n; i++) {
@@ -209,22 +222,15 @@ static int is_modifying(const char *type)
 
 static void walk_node(struct walk *w, const char *key, json_object *o);
 
+static const char *func_last(json_object *o);
+
 /* Whether FuncCall o is set_config() with a first argument that is
  * search_path (in any case: setting names are) or not a constant. */
 static int may_set_search_path(json_object *o)
 {
-	json_object *fn = pg_json_get(o, "funcname"), *args, *c;
-	const char *last, *name;
-	size_t n;
+	json_object *args, *c;
+	const char *last = func_last(o), *name;
 
-	n = fn && json_object_is_type(fn, json_type_array)
-		    ? json_object_array_length(fn)
-		    : 0;
-	if (n == 0)
-		return 0;
-	last = pg_json_get_str(
-		pg_json_get(json_object_array_get_idx(fn, n - 1), "String"),
-		"sval");
 	if (!last || strcmp(last, "set_config") != 0)
 		return 0;
 	args = pg_json_get(o, "args");
@@ -234,6 +240,39 @@ static int may_set_search_path(json_object *o)
 		    : NULL;
 	name = pg_json_get_str(pg_json_get(c, "sval"), "sval");
 	return !name || strcasecmp(name, "search_path") == 0;
+}
+
+/* The last part of FuncCall o's name, or NULL. */
+static const char *func_last(json_object *o)
+{
+	json_object *fn = pg_json_get(o, "funcname");
+	size_t n = fn && json_object_is_type(fn, json_type_array)
+			   ? json_object_array_length(fn)
+			   : 0;
+
+	return n ? pg_json_get_str(pg_json_get(json_object_array_get_idx(
+						       fn, n - 1),
+					       "String"),
+				   "sval")
+		 : NULL;
+}
+
+/* Built-in functions that run SQL text, or read a table or schema named
+ * by a string: what they touch is not in the statement's tree. */
+static int runs_sql(json_object *o)
+{
+	static const char *const fns[] = {
+		"query_to_xml", "query_to_xmlschema",
+		"query_to_xml_and_xmlschema", "table_to_xml",
+		"table_to_xmlschema", "table_to_xml_and_xmlschema",
+		"schema_to_xml", "schema_to_xmlschema",
+		"schema_to_xml_and_xmlschema", "database_to_xml",
+		"database_to_xmlschema", "database_to_xml_and_xmlschema",
+		"cursor_to_xml", "cursor_to_xmlschema", "ts_stat", "ts_rewrite",
+		NULL};
+	const char *last = func_last(o);
+
+	return last && in_list(fns, last);
 }
 
 static void walk_object(struct walk *w, json_object *o)
@@ -251,6 +290,8 @@ static void walk_object(struct walk *w, json_object *o)
 			 join_names(pg_json_get(o, "funcname")));
 		if (may_set_search_path(o))
 			w->st->flags |= PG_FLAG_SEARCH_PATH;
+		if (runs_sql(o))
+			w->runs_sql = 1;
 	}
 	if (pg_json_get_str(o, "ctename") && w->nctes < PG_MAX_NAMES) {
 		char *c = strdup(pg_json_get_str(o, "ctename"));
@@ -288,12 +329,14 @@ static void walk_node(struct walk *w, const char *key, json_object *o)
 	walk_object(w, o);
 }
 
-/* Unqualified names that are CTE names of this statement are dropped;
- * the others get "public." (see pg_classify.h). */
+/* Unqualified names get "public." (see pg_classify.h).  One that is a
+ * CTE's name too is kept: which it means depends on scope (inside the
+ * CTE's own body, in a DML target, in a subquery that defines another
+ * CTE of that name, it is the table), and a table policy misses is the
+ * fail-open side. */
 static void qualify_tables(struct walk *w)
 {
 	size_t i, j, k;
-	int cte;
 	char *q;
 
 	for (j = 0; j < w->st->ntables;) {
@@ -301,13 +344,11 @@ static void qualify_tables(struct walk *w)
 			j++;
 			continue;
 		}
-		cte = 0;
-		for (i = 0; i < w->nctes; i++)
-			if (strcmp(w->st->tables[j] + 1, w->ctes[i]) == 0)
-				cte = 1;
 		q = NULL;
-		if (!cte && asprintf(&q, "public.%s", w->st->tables[j] + 1) < 0)
+		if (asprintf(&q, "public.%s", w->st->tables[j] + 1) < 0) {
 			q = NULL;
+			w->oom = 1; /* a name policy would miss: refused */
+		}
 		/* pg_catalog comes before public in every search_path, and
 		 * its relations are all named pg_...: such a name is either */
 		if (q && !strncmp(w->st->tables[j] + 1, "pg_", 3)) {
@@ -342,33 +383,64 @@ static void qualify_tables(struct walk *w)
 		}
 }
 
-static int defelem_is(json_object *opts, const char *name, const char **arg)
+/* Whether DefElem el is option name: 1 with *arg its value (NULL when
+ * it has none), else 0. */
+static int defelem_match(json_object *el, const char *name, const char **arg)
 {
-	size_t i, n;
 	const char *type;
 	json_object *node, *a, *an;
 
-	if (!opts || !json_object_is_type(opts, json_type_array))
+	if (node_unwrap(el, &type, &node) < 0 || strcmp(type, "DefElem") != 0 ||
+	    !pg_json_get_str(node, "defname") ||
+	    strcmp(pg_json_get_str(node, "defname"), name) != 0)
 		return 0;
-	n = json_object_array_length(opts);
-	for (i = 0; i < n; i++) {
-		if (node_unwrap(json_object_array_get_idx(opts, i), &type,
-				&node) < 0 ||
-		    strcmp(type, "DefElem") != 0)
-			continue;
-		if (!pg_json_get_str(node, "defname") ||
-		    strcmp(pg_json_get_str(node, "defname"), name) != 0)
-			continue;
-		*arg = NULL;
-		a = pg_json_get(node, "arg");
-		if (a && node_unwrap(a, &type, &an) == 0) {
-			if (strcmp(type, "String") == 0)
-				*arg = pg_json_get_str(an, "sval");
-			else if (strcmp(type, "Boolean") == 0)
-				*arg = pg_json_get(an, "boolval") ? "true" : "false";
-		}
-		return 1;
+	*arg = NULL;
+	a = pg_json_get(node, "arg");
+	if (a && node_unwrap(a, &type, &an) == 0) {
+		if (strcmp(type, "String") == 0)
+			*arg = pg_json_get_str(an, "sval");
+		else if (strcmp(type, "Boolean") == 0)
+			*arg = pg_json_get(an, "boolval") ? "true" : "false";
 	}
+	return 1;
+}
+
+static size_t n_opts(json_object *opts)
+{
+	return opts && json_object_is_type(opts, json_type_array)
+		       ? json_object_array_length(opts)
+		       : 0;
+}
+
+/* Option name of opts: the last one given, as PostgreSQL takes it. */
+static int defelem_is(json_object *opts, const char *name, const char **arg)
+{
+	size_t i, n = n_opts(opts);
+	const char *a;
+	int found = 0;
+
+	for (i = 0; i < n; i++)
+		if (defelem_match(json_object_array_get_idx(opts, i), name, &a)) {
+			*arg = a;
+			found = 1;
+		}
+	return found;
+}
+
+static int falsy(const char *s);
+
+/* Whether any option name of opts is not clearly false: a repeated
+ * option (EXPLAIN (ANALYZE off, ANALYZE)) counts as on, fail closed. */
+static int defelem_any_true(json_object *opts, const char *name)
+{
+	size_t i, n = n_opts(opts);
+	const char *a;
+
+	for (i = 0; i < n; i++)
+		if (defelem_match(json_object_array_get_idx(opts, i), name,
+				  &a) &&
+		    !falsy(a))
+			return 1;
 	return 0;
 }
 
@@ -391,9 +463,12 @@ static int class_of_inner(struct pg_stmt *st, json_object *inner, int dflt)
 	return class_of(st, type, node);
 }
 
+static int kind_of(const char *type, int cls);
+
 static int class_of_copy(struct pg_stmt *st, json_object *node)
 {
-	const char *arg = NULL;
+	const char *arg = NULL, *type;
+	json_object *inner;
 
 	st->flags |= pg_json_get(node, "is_from") ? PG_FLAG_COPY_IN : PG_FLAG_COPY_OUT;
 	if (pg_json_get(node, "is_program"))
@@ -401,6 +476,15 @@ static int class_of_copy(struct pg_stmt *st, json_object *node)
 	if (defelem_is(pg_json_get(node, "options"), "format", &arg) && arg &&
 	    strcmp(arg, "binary") == 0)
 		st->flags |= PG_FLAG_BINARY;
+	/* COPY (DELETE ... RETURNING) TO STDOUT deletes: it is what its
+	 * query does, with the COPY's flags */
+	if (node_unwrap(pg_json_get(node, "query"), &type, &inner) == 0 &&
+	    is_modifying(type)) {
+		st->kind = kind_of(type, PG_CLASS_WRITE);
+		st->kind_set = 1;
+		st->flags |= PG_FLAG_WRITES;
+		return PG_CLASS_WRITE;
+	}
 	if (pg_json_get(node, "filename") || pg_json_get(node, "is_program"))
 		return PG_CLASS_COPY_SERVER;
 	return PG_CLASS_COPY;
@@ -463,11 +547,10 @@ static int class_of(struct pg_stmt *st, const char *type, json_object *node)
 static int class_of_node(struct pg_stmt *st, const char *type,
 			 json_object *node)
 {
-	const char *arg = NULL, *name, *kind;
+	const char *name, *kind;
 
 	if (strcmp(type, "ExplainStmt") == 0) {
-		if (defelem_is(pg_json_get(node, "options"), "analyze", &arg) &&
-		    !falsy(arg)) {
+		if (defelem_any_true(pg_json_get(node, "options"), "analyze")) {
 			st->flags |= PG_FLAG_EXPLAIN_ANALYZE;
 			return class_of_inner(st, pg_json_get(node, "query"),
 					      PG_CLASS_DDL);
@@ -532,35 +615,133 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 	return PG_CLASS_DDL;
 }
 
-/* DROP TABLE a, b: the objects are name lists, not RangeVars. */
-static void drop_objects(struct walk *w, json_object *node)
+/* Add a table named by items [from, to) of a name list; a bare name is
+ * marked to be qualified like a RangeVar's. */
+static void add_object(struct walk *w, json_object *items, size_t from,
+		       size_t to)
 {
-	json_object *objs = pg_json_get(node, "objects"), *inner;
-	const char *rt = pg_json_get_str(node, "removeType"), *type;
+	char *name = join_range(items, from, to), *q = NULL;
+
+	if (name && !strchr(name, '.')) {
+		if (asprintf(&q, "\1%s", name) < 0)
+			q = NULL;
+		free(name);
+		name = q;
+	}
+	add_name(w, w->st->tables, &w->st->ntables, name);
+}
+
+/* A table value for a statement that reaches every table of schema
+ * (sch.*, which rules naming sch.* match), or of the database ("*",
+ * which only a rule naming "*" matches: guard those by class). */
+static void add_all(struct walk *w, const char *sch)
+{
+	char *v = NULL;
+
+	if (asprintf(&v, "%s%s*", sch ? sch : "", sch ? "." : "") < 0)
+		v = NULL;
+	add_name(w, w->st->tables, &w->st->ntables, v);
+}
+
+static int is_type(const char *t, const char *const *list)
+{
+	return t && in_list(list, t);
+}
+
+/* The table an object of type t (OBJECT_...) named by obj lives in: a
+ * table, view, sequence or index itself; a trigger, policy, rule,
+ * constraint or column on one (its name list ends in the object's). */
+static void add_typed_object(struct walk *w, const char *t, json_object *obj)
+{
+	static const char *const rel[] = {
+		"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW",
+		"OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE", "OBJECT_INDEX",
+		NULL};
+	static const char *const on[] = {
+		"OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE",
+		"OBJECT_TABCONSTRAINT", "OBJECT_COLUMN", NULL};
+	const char *type;
+	json_object *inner, *items;
+	size_t n;
+
+	if (node_unwrap(obj, &type, &inner) < 0)
+		return;
+	if (strcmp(type, "String") == 0) {
+		if (t && strcmp(t, "OBJECT_SCHEMA") == 0)
+			add_all(w, pg_json_get_str(inner, "sval"));
+		return;
+	}
+	if (strcmp(type, "List") != 0)
+		return;
+	items = pg_json_get(inner, "items");
+	n = items && json_object_is_type(items, json_type_array)
+		    ? json_object_array_length(items)
+		    : 0;
+	if (is_type(t, rel))
+		add_object(w, items, 0, n);
+	else if (is_type(t, on) && n >= 2)
+		add_object(w, items, 0, n - 1);
+}
+
+/*
+ * Tables a utility statement reaches without a RangeVar: DROP TABLE a, b
+ * and DROP TRIGGER t ON a (name lists), COMMENT ON and SECURITY LABEL ON
+ * a table or its column, ALTER EXTENSION ... ADD TABLE; a schema's
+ * every table (DROP SCHEMA, ALTER SCHEMA, GRANT ... ON ALL TABLES IN
+ * SCHEMA); every table (DROP OWNED, REASSIGN OWNED, ALTER TABLE ALL IN
+ * TABLESPACE).
+ */
+static void object_names(struct walk *w, const char *type, json_object *node)
+{
+	json_object *objs;
 	size_t i, n;
 
-	if (!rt || !objs || !json_object_is_type(objs, json_type_array))
-		return;
-	if (strcmp(rt, "OBJECT_TABLE") && strcmp(rt, "OBJECT_VIEW") &&
-	    strcmp(rt, "OBJECT_MATVIEW") && strcmp(rt, "OBJECT_FOREIGN_TABLE") &&
-	    strcmp(rt, "OBJECT_SEQUENCE") && strcmp(rt, "OBJECT_INDEX"))
-		return;
-	n = json_object_array_length(objs);
-	for (i = 0; i < n; i++) {
-		if (node_unwrap(json_object_array_get_idx(objs, i), &type,
-				&inner) == 0 &&
-		    strcmp(type, "List") == 0) {
-			char *name = join_names(pg_json_get(inner, "items")), *q = NULL;
-
-			/* same convention as RangeVars: public. when bare */
-			if (name && !strchr(name, '.') &&
-			    asprintf(&q, "public.%s", name) >= 0) {
-				free(name);
-				name = q;
-			}
-			add_name(w, w->st->tables, &w->st->ntables, name);
-		}
+	if (strcmp(type, "DropStmt") == 0) {
+		objs = pg_json_get(node, "objects");
+		n = objs && json_object_is_type(objs, json_type_array)
+			    ? json_object_array_length(objs)
+			    : 0;
+		for (i = 0; i < n; i++)
+			add_typed_object(w,
+					 pg_json_get_str(node, "removeType"),
+					 json_object_array_get_idx(objs, i));
+	} else if (strcmp(type, "CommentStmt") == 0 ||
+		   strcmp(type, "SecLabelStmt") == 0 ||
+		   strcmp(type, "AlterExtensionContentsStmt") == 0) {
+		add_typed_object(w, pg_json_get_str(node, "objtype"),
+				 pg_json_get(node, "object"));
+	} else if (strcmp(type, "AlterOwnerStmt") == 0) {
+		add_typed_object(w, pg_json_get_str(node, "objectType"),
+				 pg_json_get(node, "object"));
+	} else if (strcmp(type, "RenameStmt") == 0 &&
+		   !strcmp(pg_json_get_str(node, "renameType") ?: "",
+			   "OBJECT_SCHEMA")) {
+		add_all(w, pg_json_get_str(node, "subname"));
+	} else if (strcmp(type, "GrantStmt") == 0 &&
+		   !strcmp(pg_json_get_str(node, "targtype") ?: "",
+			   "ACL_TARGET_ALL_IN_SCHEMA")) {
+		objs = pg_json_get(node, "objects");
+		n = objs && json_object_is_type(objs, json_type_array)
+			    ? json_object_array_length(objs)
+			    : 0;
+		for (i = 0; i < n; i++)
+			add_typed_object(w, "OBJECT_SCHEMA",
+					 json_object_array_get_idx(objs, i));
+	} else if (strcmp(type, "DropOwnedStmt") == 0 ||
+		   strcmp(type, "ReassignOwnedStmt") == 0 ||
+		   strcmp(type, "AlterTableMoveAllStmt") == 0) {
+		add_all(w, NULL);
 	}
+}
+
+static int has_name(char *const *arr, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arr[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 static char *slice_text(const char *sql, size_t sqllen, json_object *s,
@@ -600,12 +781,23 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 	if (strcmp(type, "CreateFunctionStmt") == 0)
 		add_name(&w, st->functions, &st->nfunctions,
 			 join_names(pg_json_get(node, "funcname")));
-	if (strcmp(type, "DropStmt") == 0)
-		drop_objects(&w, node);
+	object_names(&w, type, node);
 	walk_node(&w, NULL, wrap);
 	qualify_tables(&w);
+	if (w.oom)
+		return -1;
 	if (w.too_many)
 		return -2;
+	/* what the text it runs does is not in the tree: dynamic, like DO */
+	if (w.runs_sql) {
+		st->cls = PG_CLASS_DYNAMIC;
+		st->flags |= PG_FLAG_DYNAMIC;
+	}
+	/* pg_settings' rule calls set_config(): UPDATE pg_settings SET
+	 * setting = 'hr' WHERE name = 'search_path' moves names too */
+	if ((st->cls == PG_CLASS_WRITE || (st->flags & PG_FLAG_WRITES)) &&
+	    has_name(st->tables, st->ntables, "pg_catalog.pg_settings"))
+		st->flags |= PG_FLAG_SEARCH_PATH;
 	/* A CTE that changes rows makes the whole statement a write. */
 	if (st->flags & PG_FLAG_MODIFYING_CTE) {
 		st->flags |= PG_FLAG_WRITES;

@@ -211,6 +211,20 @@ int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 			       {"function", oidtext}};
 	struct jg_decision d;
 
+	/* A FunctionCall names its function by OID only: a rule denying
+	 * pg_read_file or set_config by name never matches it, and
+	 * set_config would move unqualified names past the search_path
+	 * the gateway set.  Refused unless the listener lets policy decide
+	 * them; set_config (OID 2078) always. */
+	if (!ps->in->allow_function_call || oid == 2078)
+		return pg_refuse(ps, 'F', "function call",
+				 "FunctionCall is refused by jitgate",
+				 oid == 2078 ? "set_config() would change "
+					       "settings the gateway relies on."
+					     : "This listener does not let "
+					       "policy decide FunctionCall "
+					       "messages "
+					       "(allow_function_call).");
 	snprintf(oidtext, sizeof(oidtext), "%u", oid);
 	if (decide(ps, NULL, a, 3, &d) != JG_EFFECT_ALLOW) {
 		denial_text(buf, sizeof(buf), "function call", &d);

@@ -44,6 +44,7 @@ struct pg_instance {
 	int loopback_plaintext;  /* allow plain text on loopback */
 	size_t max_message;      /* largest frontend message accepted */
 	size_t nallow;           /* allow_parameters */
+	int allow_function_call; /* FunctionCall goes to policy */
 	char **allow_params;
 };
 

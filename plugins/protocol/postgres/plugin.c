@@ -20,6 +20,9 @@ static const struct jg_option listener_options[] = {
 	{"allow_parameters", JG_OPT_LIST, NULL, 0, 0,
 	 "startup parameters that change server behaviour (options, "
 	 "search_path, replication) clients may send, policy permitting"},
+	{"allow_function_call", JG_OPT_BOOL, "false", 0, 0,
+	 "let policy decide FunctionCall messages (by function OID, which "
+	 "name rules cannot match); refused when false"},
 	{NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -70,6 +73,7 @@ static int pg_init(const struct jg_host *h, const struct jg_config *cfg,
 	}
 	in->loopback_plaintext = h->cfg_int(cfg, "loopback_plaintext") != 0;
 	in->max_message = (size_t)h->cfg_int(cfg, "max_message");
+	in->allow_function_call = h->cfg_int(cfg, "allow_function_call") != 0;
 	in->nallow = h->cfg_list_len(cfg, "allow_parameters");
 	in->allow_params = calloc(in->nallow + 1, sizeof(char *));
 	for (size_t i = 0; in->allow_params && i < in->nallow; i++)
