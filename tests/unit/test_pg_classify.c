@@ -196,6 +196,22 @@ static void test_search_path(void **state)
 		{"SELECT set_config('work_mem', '4MB', false)", 0},
 		{"SELECT current_setting('search_path')", 0},
 	};
+	static const struct {
+		const char *sql;
+		int changes;
+	} enc[] = {
+		{"SET client_encoding TO 'LATIN1'", 1},
+		{"SET NAMES 'SJIS'", 1},
+		{"SELECT set_config('client_encoding', 'GBK', false)", 1},
+		{"SELECT set_config('client_encoding', lower('X'), false)", 1},
+		{"SELECT set_config(lower('A'), 'b', false)", 1},
+		{"SET client_encoding TO 'UTF8'", 0},
+		{"SET NAMES 'utf-8'", 0},
+		{"SET client_encoding = unicode", 0},
+		{"SELECT set_config('client_encoding', 'UTF8', false)", 0},
+		{"RESET client_encoding", 0},
+		{"SET search_path = hr", 0},
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -204,6 +220,14 @@ static void test_search_path(void **state)
 		if (!(c.stmts[0].flags & PG_FLAG_SEARCH_PATH) != !cases[i].moves)
 			fail_msg("%s: search_path flag %s", cases[i].sql,
 				 cases[i].moves ? "missing" : "set");
+		done();
+	}
+	for (i = 0; i < sizeof(enc) / sizeof(enc[0]); i++) {
+		assert_int_equal(pg_classify(enc[i].sql, &c), 0);
+		if (!(c.stmts[0].flags & PG_FLAG_CLIENT_ENCODING) !=
+		    !enc[i].changes)
+			fail_msg("%s: client_encoding flag %s", enc[i].sql,
+				 enc[i].changes ? "missing" : "set");
 		done();
 	}
 }

@@ -30,7 +30,7 @@ static const char *const flag_names[PG_NFLAGS] = {
 	"delete_without_where", "update_without_where", "modifying_cte",
 	"explain_analyze", "explain", "select_into", "locking", "copy_in",
 	"copy_out", "program", "truncate", "set_role", "prepare", "binary",
-	"writes", "dynamic", "server_file", "search_path",
+	"writes", "dynamic", "server_file", "search_path", "client_encoding",
 };
 
 static const char *const kind_names[] = {
@@ -222,26 +222,6 @@ static int is_modifying(const char *type)
 
 static void walk_node(struct walk *w, const char *key, json_object *o);
 
-static const char *func_last(json_object *o);
-
-/* Whether FuncCall o is set_config() with a first argument that is
- * search_path (in any case: setting names are) or not a constant. */
-static int may_set_search_path(json_object *o)
-{
-	json_object *args, *c;
-	const char *last = func_last(o), *name;
-
-	if (!last || strcmp(last, "set_config") != 0)
-		return 0;
-	args = pg_json_get(o, "args");
-	c = args && json_object_is_type(args, json_type_array) &&
-			    json_object_array_length(args) > 0
-		    ? pg_json_get(json_object_array_get_idx(args, 0), "A_Const")
-		    : NULL;
-	name = pg_json_get_str(pg_json_get(c, "sval"), "sval");
-	return !name || strcasecmp(name, "search_path") == 0;
-}
-
 /* The last part of FuncCall o's name, or NULL. */
 static const char *func_last(json_object *o)
 {
@@ -255,6 +235,59 @@ static const char *func_last(json_object *o)
 					       "String"),
 				   "sval")
 		 : NULL;
+}
+
+/* Whether encoding name e is UTF8 as PostgreSQL reads names: case and
+ * anything but letters and digits ignored, "unicode" an alias. */
+static int is_utf8_name(const char *e)
+{
+	char b[16];
+	size_t n = 0;
+
+	for (; e && *e && n < sizeof(b) - 1; e++)
+		if ((*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9'))
+			b[n++] = *e;
+		else if (*e >= 'A' && *e <= 'Z')
+			b[n++] = (char)(*e - 'A' + 'a');
+	b[n] = 0;
+	return e && !*e && (!strcmp(b, "utf8") || !strcmp(b, "unicode"));
+}
+
+/* The string constant of argument i of a node's list args, or NULL. */
+static const char *const_arg(json_object *args, size_t i)
+{
+	json_object *c = args && json_object_is_type(args, json_type_array) &&
+					 json_object_array_length(args) > i
+				 ? pg_json_get(json_object_array_get_idx(args, i),
+					       "A_Const")
+				 : NULL;
+
+	return pg_json_get_str(pg_json_get(c, "sval"), "sval");
+}
+
+/* What setting name to value does to the settings the gateway keeps
+ * (search_path, client_encoding): PG_FLAG_* bits.  value NULL: not a
+ * constant. */
+static unsigned setting_flags(const char *name, const char *value)
+{
+	if (!name) /* computed: could be either */
+		return PG_FLAG_SEARCH_PATH | PG_FLAG_CLIENT_ENCODING;
+	if (strcasecmp(name, "search_path") == 0)
+		return PG_FLAG_SEARCH_PATH;
+	if (strcasecmp(name, "client_encoding") == 0 && !is_utf8_name(value))
+		return PG_FLAG_CLIENT_ENCODING;
+	return 0;
+}
+
+/* FuncCall o: set_config(name, value, local) changing a kept setting. */
+static unsigned set_config_flags(json_object *o)
+{
+	const char *last = func_last(o);
+	json_object *args = pg_json_get(o, "args");
+
+	if (!last || strcmp(last, "set_config") != 0)
+		return 0;
+	return setting_flags(const_arg(args, 0), const_arg(args, 1));
 }
 
 /* Built-in functions that run SQL text, or read a table or schema named
@@ -288,8 +321,7 @@ static void walk_object(struct walk *w, json_object *o)
 	if (pg_json_get(o, "funcname") && pg_json_get(o, "funcformat")) {
 		add_name(w, w->st->functions, &w->st->nfunctions,
 			 join_names(pg_json_get(o, "funcname")));
-		if (may_set_search_path(o))
-			w->st->flags |= PG_FLAG_SEARCH_PATH;
+		w->st->flags |= set_config_flags(o);
 		if (runs_sql(o))
 			w->runs_sql = 1;
 	}
@@ -592,13 +624,16 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 		if (name && (strcmp(name, "role") == 0 ||
 			     strcmp(name, "session_authorization") == 0))
 			st->flags |= PG_FLAG_SET_ROLE;
-		/* RESET and DEFAULT go back to the value the gateway set at
-		 * startup; any other value moves unqualified names */
+		/* RESET and DEFAULT go back to the startup value, which the
+		 * gateway set or saw; any other value of search_path moves
+		 * unqualified names, of client_encoding changes the bytes */
 		kind = pg_json_get_str(node, "kind");
-		if (name && strcasecmp(name, "search_path") == 0 && kind &&
-		    strcmp(kind, "VAR_RESET") != 0 &&
+		if (name && kind && strcmp(kind, "VAR_RESET") != 0 &&
 		    strcmp(kind, "VAR_SET_DEFAULT") != 0)
-			st->flags |= PG_FLAG_SEARCH_PATH;
+			st->flags |= setting_flags(
+				name, strcmp(kind, "VAR_SET_VALUE") == 0
+					      ? const_arg(pg_json_get(node, "args"), 0)
+					      : NULL);
 	}
 	if (in_list(read_nodes, type))
 		return PG_CLASS_READ;

@@ -42,7 +42,10 @@ enum pg_class {
 /* SET search_path, or a set_config() that may set it: unqualified names
  * would no longer resolve where the gateway reports them */
 #define PG_FLAG_SEARCH_PATH (1u << 17)
-#define PG_NFLAGS 18
+/* SET client_encoding (or set_config) to anything but UTF8: the bytes
+ * the gateway classifies would no longer be the text the server reads */
+#define PG_FLAG_CLIENT_ENCODING (1u << 18)
+#define PG_NFLAGS 19
 
 /*
  * The statement kinds of docs/policy.md (attribute "class"); enum

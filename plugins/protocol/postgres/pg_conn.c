@@ -564,8 +564,10 @@ static int upstream_startup_msg(struct pg_session *ps, const struct pg_frame *f)
 	case 'N':
 		if (ps->state != ST_UP_READY)
 			break;
-		if (f->type == 'S')
+		if (f->type == 'S') {
 			pg_copy_backend(ps, f); /* client_encoding */
+			pg_guard_parameter(ps, f);
+		}
 		return pg_client_write(ps, f->body - 5, f->total) < 0 ? -1 : 0;
 	case 'Z':
 		if (ps->state != ST_UP_READY || f->body_len != 1)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pg_classify.h"
 #include "pg_guard.h"
@@ -81,6 +82,52 @@ static void denial_text(char *buf, size_t len, const char *what,
 		 d->rule);
 }
 
+/* ---- encodings ---- */
+
+void pg_guard_parameter(struct pg_session *ps, const struct pg_frame *f)
+{
+	const char *name = (const char *)f->body;
+	const uint8_t *nul = f->body_len ? memchr(f->body, 0, f->body_len) : NULL;
+	char *to;
+
+	if (!nul || f->body[f->body_len - 1] != 0 ||
+	    (size_t)(nul - f->body) + 1 >= f->body_len)
+		return; /* the relay refuses what is malformed */
+	if (strcmp(name, "client_encoding") == 0)
+		to = ps->client_enc;
+	else if (strcmp(name, "server_encoding") == 0)
+		to = ps->server_enc;
+	else
+		return;
+	/* a name too long for the buffer is no encoding: kept empty, so
+	 * non-ASCII text is refused */
+	if (strlen((const char *)nul + 1) < sizeof(ps->client_enc))
+		strcpy(to, (const char *)nul + 1);
+	else
+		to[0] = 0;
+}
+
+/*
+ * Whether the bytes the gateway classifies are the text the server
+ * parses: the server converts a statement from client_encoding to its
+ * own first, so a non-ASCII name (a table "café" in LATIN1) is other
+ * bytes to the policy than to the server.  ASCII is the same in every
+ * encoding PostgreSQL allows for clients but the ones pg_readings.h
+ * reads every way.  SQL_ASCII clients are not converted.
+ */
+static int same_bytes(const struct pg_session *ps, const char *sql)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)sql; *p && *p < 0x80; p++)
+		;
+	if (!*p)
+		return 1;
+	return ps->client_enc[0] && ps->server_enc[0] &&
+	       (strcasecmp(ps->client_enc, ps->server_enc) == 0 ||
+		strcasecmp(ps->client_enc, "SQL_ASCII") == 0);
+}
+
 /* ---- statements ---- */
 
 /*
@@ -99,6 +146,18 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	int rc;
 
 	ps->statements++;
+	if (!same_bytes(ps, sql)) {
+		snprintf(buf, sizeof(buf),
+			 "non-ASCII text is refused by jitgate while "
+			 "client_encoding (%s) is not the server's (%s)",
+			 ps->client_enc[0] ? ps->client_enc : "unknown",
+			 ps->server_enc[0] ? ps->server_enc : "unknown");
+		return pg_refuse(ps, msg[0], "client_encoding", buf,
+				 "The server converts the text before it "
+				 "parses it, so policy would decide on other "
+				 "names than the server reads.  Set "
+				 "client_encoding to the server's (UTF8).");
+	}
 	if (!ps->ccache)
 		ps->ccache = calloc(1, sizeof(*ps->ccache));
 	if ((ps->ccache ? pg_classify_cached(ps->ccache, sql, &c)
@@ -125,6 +184,16 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 		return 1;
 	}
 	for (i = 0; i < c.n; i++) {
+		if (c.stmts[i].flags & PG_FLAG_CLIENT_ENCODING) {
+			pg_classified_free(&c);
+			return pg_refuse(
+				ps, msg[0], "change of client_encoding",
+				"changing client_encoding to anything but UTF8 "
+				"is refused by jitgate",
+				"The gateway decides on the bytes the client "
+				"sends, which must be the text the server "
+				"parses.");
+		}
 		if (!(c.stmts[i].flags & PG_FLAG_SEARCH_PATH))
 			continue;
 		pg_classified_free(&c);

@@ -423,6 +423,8 @@ static int backend_message(struct pg_session *ps, const struct pg_frame *f,
 	}
 	if (f->type == 'S' || f->type == 'C')
 		pg_copy_backend(ps, f); /* client_encoding, DDL */
+	if (f->type == 'S')
+		pg_guard_parameter(ps, f);
 	switch (f->type) {
 	case 'Z':
 		if (f->body_len != 1)

@@ -121,6 +121,8 @@ struct pg_session {
 	char review_id[128];
 	unsigned unnamed_guard;  /* the unnamed statement may hold an
 	                            approved one (pg_hold.c) */
+	char client_enc[32];     /* the server's client_encoding and */
+	char server_enc[32];     /* server_encoding, as it reports them */
 	int sql_prepared;        /* an SQL PREPARE or dynamic statement
 	                            went upstream: a named statement may
 	                            not be what its Parse was (pg_hold.c) */
@@ -167,6 +169,8 @@ int pg_guard_parse(struct pg_session *ps, const uint8_t *msg, size_t n,
 		   const char *sql);
 int pg_guard_function_call(struct pg_session *ps, const uint8_t *msg,
 			   size_t n, uint32_t oid);
+/* A ParameterStatus from the server: keeps the encodings. */
+void pg_guard_parameter(struct pg_session *ps, const struct pg_frame *f);
 /* pg_hold.c: a message goes upstream: tracks what the unnamed
  * statement holds. */
 void pg_guard_sent(struct pg_session *ps, const uint8_t *p, size_t n);
