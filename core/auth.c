@@ -5,6 +5,7 @@
  */
 #include "config.h" /* autoconf */
 #include "auth.h"
+#include "maskcore.h"
 #include "conf.h"
 #include "grants.h"
 #include "loader.h"
@@ -430,6 +431,16 @@ int core_decide(struct jg_session *s, const struct jg_action *a,
 	policy_decide_prepared(st ? st->prep : NULL, acc ? acc->policy : NULL,
 			       st ? st->id : NULL, s->conn_name, a, &r);
 	*out = r.d;
+	/* masking.default_profile: what a rule allows without naming a
+	 * profile is masked all the same (first match would otherwise let
+	 * a statement that falls through to a broader rule go unmasked) */
+	if (out->effect != JG_EFFECT_DENY && !out->mask_profile[0]) {
+		const char *dp = maskcore_session_default(s);
+
+		if (dp)
+			snprintf(out->mask_profile, sizeof(out->mask_profile),
+				 "%s", dp);
+	}
 	if (out->effect != JG_EFFECT_DENY) {
 		memcpy(s->mask_profile, out->mask_profile,
 		       sizeof(s->mask_profile));

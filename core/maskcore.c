@@ -24,12 +24,14 @@ struct maskcore {
 	const struct jg_mask_ops *ops;
 	struct mc_profile *profiles;
 	size_t n;
+	char *default_profile; /* for allowed actions whose rule names none */
 };
 
 void maskcore_free(struct maskcore *mc)
 {
 	if (!mc)
 		return;
+	free(mc->default_profile);
 	for (size_t i = 0; i < mc->n; i++) {
 		if (mc->profiles[i].compiled)
 			mc->ops->profile_free(mc->profiles[i].compiled);
@@ -38,6 +40,9 @@ void maskcore_free(struct maskcore *mc)
 	free(mc->profiles);
 	free(mc);
 }
+
+static const struct mc_profile *find(const struct maskcore *mc,
+				     const char *name);
 
 static int check_section(const struct json_object *m, char *err,
 			 size_t errlen)
@@ -51,7 +56,7 @@ static int check_section(const struct json_object *m, char *err,
 	json_object_object_foreach((json_object *)m, k, v)
 	{
 		if (strcmp(k, "plugin") && strcmp(k, "options") &&
-		    strcmp(k, "profiles")) {
+		    strcmp(k, "profiles") && strcmp(k, "default_profile")) {
 			snprintf(err, errlen, "masking: unknown key \"%s\"", k);
 			return -1;
 		}
@@ -124,6 +129,24 @@ int maskcore_load(struct maskcore **out, const struct jg_mask_ops *ops,
 			}
 		}
 	}
+	if (masking &&
+	    json_object_object_get_ex(masking, "default_profile", &profiles)) {
+		const char *d = json_object_get_string(profiles);
+
+		if (!json_object_is_type(profiles, json_type_string) ||
+		    !find(mc, d) || strlen(d) >= 64) {
+			snprintf(err, errlen,
+				 "masking.default_profile: no masking profile "
+				 "\"%.100s\" (define it under "
+				 "masking.profiles)",
+				 d ? d : "");
+			goto fail;
+		}
+		if (!(mc->default_profile = strdup(d))) {
+			snprintf(err, errlen, "masking: out of memory");
+			goto fail;
+		}
+	}
 	*out = mc;
 	return JG_OK;
 fail:
@@ -138,6 +161,11 @@ static const struct mc_profile *find(const struct maskcore *mc,
 		if (!strcmp(mc->profiles[i].name, name))
 			return &mc->profiles[i];
 	return NULL;
+}
+
+const char *maskcore_default(const struct maskcore *mc)
+{
+	return mc ? mc->default_profile : NULL;
 }
 
 int maskcore_has_profile(const struct maskcore *mc, const char *name)
@@ -226,6 +254,11 @@ static maskcore_lookup lookup_fn;
 void maskcore_set_lookup(maskcore_lookup fn)
 {
 	lookup_fn = fn;
+}
+
+const char *maskcore_session_default(const struct jg_session *s)
+{
+	return lookup_fn ? maskcore_default(lookup_fn(s)) : NULL;
 }
 
 /*

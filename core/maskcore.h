@@ -36,6 +36,11 @@ int maskcore_load(struct maskcore **out, const struct jg_mask_ops *ops,
 		  size_t errlen);
 void maskcore_free(struct maskcore *mc);
 
+/* masking.default_profile: the profile of an allowed action whose rule
+ * names none (so a statement that falls through to a broader allow rule
+ * is still masked), or NULL. */
+const char *maskcore_default(const struct maskcore *mc);
+
 /* Non-zero if the section defines profile name. */
 int maskcore_has_profile(const struct maskcore *mc, const char *name);
 
@@ -59,6 +64,8 @@ int maskcore_value(const struct maskcore *mc, const char *profile,
 struct jg_session;
 typedef const struct maskcore *(*maskcore_lookup)(const struct jg_session *s);
 void maskcore_set_lookup(maskcore_lookup fn);
+/* maskcore_default() of the maskcore session s runs under. */
+const char *maskcore_session_default(const struct jg_session *s);
 
 /*
  * core/maskload.c, for the runtime: make the "masking" section's plugin

@@ -20,6 +20,8 @@
 static const struct jg_option masking_schema[] = {
 	{"plugin", JG_OPT_STRING, NULL, 0, 0,
 	 "masking plugin name (listed in \"plugins\"), e.g. pii"},
+	{"default_profile", JG_OPT_STRING, NULL, 0, 0,
+	 "profile for what a rule allows without naming one"},
 	{NULL, 0, NULL, 0, 0, NULL},
 };
 static const char *const masking_extra[] = {"options", "profiles", NULL};

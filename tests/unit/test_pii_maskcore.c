@@ -85,7 +85,36 @@ static void test_load_errors(void **state)
 				       sizeof(err)),
 			 JG_OK);
 	assert_false(maskcore_has_profile(mc, "default"));
+	assert_null(maskcore_default(mc));
 	maskcore_free(mc);
+}
+
+/* masking.default_profile names the profile of what a rule allows
+ * without naming one; it must be a profile of the section. */
+static void test_default_profile(void **state)
+{
+	char err[256] = "";
+	struct maskcore *mc;
+	(void)state;
+
+	mc = load("{\"plugin\": \"pii\", \"default_profile\": \"p\", "
+		  "\"profiles\": {\"p\": {}}}",
+		  err, sizeof(err));
+	assert_non_null(mc);
+	assert_string_equal(maskcore_default(mc), "p");
+	maskcore_free(mc);
+	mc = load("{\"plugin\": \"pii\", \"profiles\": {\"p\": {}}}", err,
+		  sizeof(err));
+	assert_non_null(mc);
+	assert_null(maskcore_default(mc));
+	maskcore_free(mc);
+	assert_null(load("{\"plugin\": \"pii\", \"default_profile\": \"q\", "
+			 "\"profiles\": {\"p\": {}}}",
+			 err, sizeof(err)));
+	assert_non_null(strstr(err, "masking.default_profile: no masking "
+				    "profile \"q\""));
+	assert_null(load("{\"default_profile\": 3}", err, sizeof(err)));
+	assert_non_null(strstr(err, "masking.default_profile"));
 }
 
 int main(void)
@@ -93,6 +122,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_and_mask),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_default_profile),
 	};
 	return cmocka_run_group_tests(tests, inst_setup, inst_teardown);
 }
