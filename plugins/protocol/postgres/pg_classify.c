@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <pg_query.h>
 
+#include "pg_names.h"
 #include "pg_readings.h"
 
 static const char *const class_names[] = {
@@ -83,7 +84,7 @@ static const char *const utility_nodes[] = {
 static const char *const dynamic_nodes[] = {"DoStmt", "CreateFunctionStmt",
 					    "ExecuteStmt", NULL};
 
-static int in_list(const char *const *list, const char *s)
+int pg_in_list(const char *const *list, const char *s)
 {
 	for (; *list; list++)
 		if (strcmp(*list, s) == 0)
@@ -92,7 +93,7 @@ static int in_list(const char *const *list, const char *s)
 }
 
 /* The single key of a node wrapper {"SelectStmt": {...}}. */
-static int node_unwrap(json_object *w, const char **type, json_object **node)
+int pg_node_unwrap(json_object *w, const char **type, json_object **node)
 {
 	struct json_object_iterator it, end;
 
@@ -126,91 +127,6 @@ const char *pg_json_get_str(json_object *o, const char *key)
 		       : NULL;
 }
 
-/* Join items [from, to) of a list of {"String":{"sval":..}} with dots.
- * A three-part name is catalog.schema.name, and the server insists the
- * catalog is the current database: it is left out. */
-static char *join_range(json_object *list, size_t from, size_t to)
-{
-	char buf[256];
-	size_t i, off = 0;
-	const char *type, *s;
-	json_object *node;
-
-	if (!list || !json_object_is_type(list, json_type_array))
-		return NULL;
-	if (to > json_object_array_length(list))
-		to = json_object_array_length(list);
-	if (to > from && to - from == 3)
-		from++;
-	buf[0] = 0;
-	for (i = from; i < to; i++) {
-		if (node_unwrap(json_object_array_get_idx(list, i), &type,
-				&node) < 0 ||
-		    strcmp(type, "String") != 0)
-			continue;
-		s = pg_json_get_str(node, "sval");
-		if (!s)
-			continue;
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
-					off ? "." : "", s);
-		if (off >= sizeof(buf))
-			return NULL;
-	}
-	return off ? strdup(buf) : NULL;
-}
-
-/* Join a whole name list with dots: "schema.func". */
-static char *join_names(json_object *list)
-{
-	return join_range(list, 0, (size_t)-1);
-}
-
-struct walk {
-	struct pg_stmt *st;
-	char *ctes[PG_MAX_NAMES];
-	size_t nctes;
-	int oom;
-	int too_many; /* more than PG_MAX_NAMES tables or functions */
-	int runs_sql; /* calls a function that runs SQL text it is given */
-};
-
-static void add_name(struct walk *w, char **arr, size_t *n, char *name)
-{
-	size_t i;
-
-	if (!name) { /* out of memory, or a name too long to keep */
-		w->oom = 1;
-		return;
-	}
-	for (i = 0; i < *n; i++) {
-		if (strcmp(arr[i], name) == 0) {
-			free(name);
-			return;
-		}
-	}
-	if (*n == PG_MAX_NAMES) {
-		/* policy must see every name (a deny rule may name the
-		 * last one): the statement is refused */
-		free(name);
-		w->too_many = 1;
-		return;
-	}
-	arr[(*n)++] = name;
-}
-
-static char *rangevar_name(json_object *rv)
-{
-	const char *rel = pg_json_get_str(rv, "relname");
-	const char *sch = pg_json_get_str(rv, "schemaname");
-	char *s = NULL;
-
-	if (!rel)
-		return NULL;
-	/* "\1name" marks an unqualified name until CTE names are known */
-	if (asprintf(&s, "%s%s%s", sch ? sch : "\1", sch ? "." : "", rel) < 0)
-		return NULL;
-	return s;
-}
 
 static int is_modifying(const char *type)
 {
@@ -222,92 +138,6 @@ static int is_modifying(const char *type)
 
 static void walk_node(struct walk *w, const char *key, json_object *o);
 
-/* The last part of FuncCall o's name, or NULL. */
-static const char *func_last(json_object *o)
-{
-	json_object *fn = pg_json_get(o, "funcname");
-	size_t n = fn && json_object_is_type(fn, json_type_array)
-			   ? json_object_array_length(fn)
-			   : 0;
-
-	return n ? pg_json_get_str(pg_json_get(json_object_array_get_idx(
-						       fn, n - 1),
-					       "String"),
-				   "sval")
-		 : NULL;
-}
-
-/* Whether encoding name e is UTF8 as PostgreSQL reads names: case and
- * anything but letters and digits ignored, "unicode" an alias. */
-static int is_utf8_name(const char *e)
-{
-	char b[16];
-	size_t n = 0;
-
-	for (; e && *e && n < sizeof(b) - 1; e++)
-		if ((*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9'))
-			b[n++] = *e;
-		else if (*e >= 'A' && *e <= 'Z')
-			b[n++] = (char)(*e - 'A' + 'a');
-	b[n] = 0;
-	return e && !*e && (!strcmp(b, "utf8") || !strcmp(b, "unicode"));
-}
-
-/* The string constant of argument i of a node's list args, or NULL. */
-static const char *const_arg(json_object *args, size_t i)
-{
-	json_object *c = args && json_object_is_type(args, json_type_array) &&
-					 json_object_array_length(args) > i
-				 ? pg_json_get(json_object_array_get_idx(args, i),
-					       "A_Const")
-				 : NULL;
-
-	return pg_json_get_str(pg_json_get(c, "sval"), "sval");
-}
-
-/* What setting name to value does to the settings the gateway keeps
- * (search_path, client_encoding): PG_FLAG_* bits.  value NULL: not a
- * constant. */
-static unsigned setting_flags(const char *name, const char *value)
-{
-	if (!name) /* computed: could be either */
-		return PG_FLAG_SEARCH_PATH | PG_FLAG_CLIENT_ENCODING;
-	if (strcasecmp(name, "search_path") == 0)
-		return PG_FLAG_SEARCH_PATH;
-	if (strcasecmp(name, "client_encoding") == 0 && !is_utf8_name(value))
-		return PG_FLAG_CLIENT_ENCODING;
-	return 0;
-}
-
-/* FuncCall o: set_config(name, value, local) changing a kept setting. */
-static unsigned set_config_flags(json_object *o)
-{
-	const char *last = func_last(o);
-	json_object *args = pg_json_get(o, "args");
-
-	if (!last || strcmp(last, "set_config") != 0)
-		return 0;
-	return setting_flags(const_arg(args, 0), const_arg(args, 1));
-}
-
-/* Built-in functions that run SQL text, or read a table or schema named
- * by a string: what they touch is not in the statement's tree. */
-static int runs_sql(json_object *o)
-{
-	static const char *const fns[] = {
-		"query_to_xml", "query_to_xmlschema",
-		"query_to_xml_and_xmlschema", "table_to_xml",
-		"table_to_xmlschema", "table_to_xml_and_xmlschema",
-		"schema_to_xml", "schema_to_xmlschema",
-		"schema_to_xml_and_xmlschema", "database_to_xml",
-		"database_to_xmlschema", "database_to_xml_and_xmlschema",
-		"cursor_to_xml", "cursor_to_xmlschema", "ts_stat", "ts_rewrite",
-		NULL};
-	const char *last = func_last(o);
-
-	return last && in_list(fns, last);
-}
-
 static void walk_object(struct walk *w, json_object *o)
 {
 	const char *type;
@@ -315,14 +145,14 @@ static void walk_object(struct walk *w, json_object *o)
 
 	/* A RangeVar, wrapped or in a typed field such as "relation". */
 	if (pg_json_get_str(o, "relname"))
-		add_name(w, w->st->tables, &w->st->ntables, rangevar_name(o));
+		pg_add_name(w, w->st->tables, &w->st->ntables, pg_rangevar_name(o));
 	/* A function call (FuncCall has funcformat; CREATE FUNCTION has
 	 * funcname too but is recorded by the caller). */
 	if (pg_json_get(o, "funcname") && pg_json_get(o, "funcformat")) {
-		add_name(w, w->st->functions, &w->st->nfunctions,
-			 join_names(pg_json_get(o, "funcname")));
-		w->st->flags |= set_config_flags(o);
-		if (runs_sql(o))
+		pg_add_name(w, w->st->functions, &w->st->nfunctions,
+			 pg_join_names(pg_json_get(o, "funcname")));
+		w->st->flags |= pg_set_config_flags(o);
+		if (pg_runs_sql(o))
 			w->runs_sql = 1;
 	}
 	if (pg_json_get_str(o, "ctename") && w->nctes < PG_MAX_NAMES) {
@@ -331,7 +161,7 @@ static void walk_object(struct walk *w, json_object *o)
 		if (c)
 			w->ctes[w->nctes++] = c;
 	}
-	if (node_unwrap(pg_json_get(o, "ctequery"), &type, &node) == 0 &&
+	if (pg_node_unwrap(pg_json_get(o, "ctequery"), &type, &node) == 0 &&
 	    is_modifying(type))
 		w->st->flags |= PG_FLAG_MODIFYING_CTE;
 
@@ -361,60 +191,6 @@ static void walk_node(struct walk *w, const char *key, json_object *o)
 	walk_object(w, o);
 }
 
-/* Unqualified names get "public." (see pg_classify.h).  One that is a
- * CTE's name too is kept: which it means depends on scope (inside the
- * CTE's own body, in a DML target, in a subquery that defines another
- * CTE of that name, it is the table), and a table policy misses is the
- * fail-open side. */
-static void qualify_tables(struct walk *w)
-{
-	size_t i, j, k;
-	char *q;
-
-	for (j = 0; j < w->st->ntables;) {
-		if (w->st->tables[j][0] != '\1') {
-			j++;
-			continue;
-		}
-		q = NULL;
-		if (asprintf(&q, "public.%s", w->st->tables[j] + 1) < 0) {
-			q = NULL;
-			w->oom = 1; /* a name policy would miss: refused */
-		}
-		/* pg_catalog comes before public in every search_path, and
-		 * its relations are all named pg_...: such a name is either */
-		if (q && !strncmp(w->st->tables[j] + 1, "pg_", 3)) {
-			char *sys = NULL;
-
-			if (asprintf(&sys, "pg_catalog.%s",
-				     w->st->tables[j] + 1) >= 0)
-				add_name(w, w->st->tables, &w->st->ntables,
-					 sys);
-		}
-		free(w->st->tables[j]);
-		if (q) {
-			w->st->tables[j++] = q;
-			continue;
-		}
-		for (k = j + 1; k < w->st->ntables; k++)
-			w->st->tables[k - 1] = w->st->tables[k];
-		w->st->ntables--;
-	}
-	for (i = 0; i < w->nctes; i++)
-		free(w->ctes[i]);
-	w->nctes = 0;
-	/* a name seen both ways ("t" and "public.t") is kept once */
-	for (j = 0; j < w->st->ntables; j++)
-		for (k = j + 1; k < w->st->ntables;) {
-			if (strcmp(w->st->tables[j], w->st->tables[k]) == 0) {
-				free(w->st->tables[k]);
-				w->st->tables[k] = w->st->tables[--w->st->ntables];
-			} else {
-				k++;
-			}
-		}
-}
-
 /* Whether DefElem el is option name: 1 with *arg its value (NULL when
  * it has none), else 0. */
 static int defelem_match(json_object *el, const char *name, const char **arg)
@@ -422,13 +198,13 @@ static int defelem_match(json_object *el, const char *name, const char **arg)
 	const char *type;
 	json_object *node, *a, *an;
 
-	if (node_unwrap(el, &type, &node) < 0 || strcmp(type, "DefElem") != 0 ||
+	if (pg_node_unwrap(el, &type, &node) < 0 || strcmp(type, "DefElem") != 0 ||
 	    !pg_json_get_str(node, "defname") ||
 	    strcmp(pg_json_get_str(node, "defname"), name) != 0)
 		return 0;
 	*arg = NULL;
 	a = pg_json_get(node, "arg");
-	if (a && node_unwrap(a, &type, &an) == 0) {
+	if (a && pg_node_unwrap(a, &type, &an) == 0) {
 		if (strcmp(type, "String") == 0)
 			*arg = pg_json_get_str(an, "sval");
 		else if (strcmp(type, "Boolean") == 0)
@@ -490,7 +266,7 @@ static int class_of_inner(struct pg_stmt *st, json_object *inner, int dflt)
 	const char *type;
 	json_object *node;
 
-	if (node_unwrap(inner, &type, &node) < 0)
+	if (pg_node_unwrap(inner, &type, &node) < 0)
 		return dflt;
 	return class_of(st, type, node);
 }
@@ -510,7 +286,7 @@ static int class_of_copy(struct pg_stmt *st, json_object *node)
 		st->flags |= PG_FLAG_BINARY;
 	/* COPY (DELETE ... RETURNING) TO STDOUT deletes: it is what its
 	 * query does, with the COPY's flags */
-	if (node_unwrap(pg_json_get(node, "query"), &type, &inner) == 0 &&
+	if (pg_node_unwrap(pg_json_get(node, "query"), &type, &inner) == 0 &&
 	    is_modifying(type)) {
 		st->kind = kind_of(type, PG_CLASS_WRITE);
 		st->kind_set = 1;
@@ -601,7 +377,7 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 		json_object *inner;
 		/* CREATE TABLE ... AS EXECUTE q runs a prepared statement
 		 * the gateway cannot see, like EXECUTE itself */
-		if (node_unwrap(pg_json_get(node, "query"), &inner_type,
+		if (pg_node_unwrap(pg_json_get(node, "query"), &inner_type,
 				&inner) == 0 &&
 		    strcmp(inner_type, "ExecuteStmt") == 0)
 			return PG_CLASS_DYNAMIC;
@@ -630,153 +406,24 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 		kind = pg_json_get_str(node, "kind");
 		if (name && kind && strcmp(kind, "VAR_RESET") != 0 &&
 		    strcmp(kind, "VAR_SET_DEFAULT") != 0)
-			st->flags |= setting_flags(
+			st->flags |= pg_setting_flags(
 				name, strcmp(kind, "VAR_SET_VALUE") == 0
-					      ? const_arg(pg_json_get(node, "args"), 0)
+					      ? pg_const_arg(pg_json_get(node, "args"), 0)
 					      : NULL);
 	}
-	if (in_list(read_nodes, type))
+	if (pg_in_list(read_nodes, type))
 		return PG_CLASS_READ;
-	if (in_list(write_nodes, type))
+	if (pg_in_list(write_nodes, type))
 		return PG_CLASS_WRITE;
-	if (in_list(tcl_nodes, type))
+	if (pg_in_list(tcl_nodes, type))
 		return PG_CLASS_TCL;
-	if (in_list(dcl_nodes, type))
+	if (pg_in_list(dcl_nodes, type))
 		return PG_CLASS_DCL;
-	if (in_list(utility_nodes, type))
+	if (pg_in_list(utility_nodes, type))
 		return PG_CLASS_UTILITY;
-	if (in_list(dynamic_nodes, type))
+	if (pg_in_list(dynamic_nodes, type))
 		return PG_CLASS_DYNAMIC;
 	return PG_CLASS_DDL;
-}
-
-/* Add a table named by items [from, to) of a name list; a bare name is
- * marked to be qualified like a RangeVar's. */
-static void add_object(struct walk *w, json_object *items, size_t from,
-		       size_t to)
-{
-	char *name = join_range(items, from, to), *q = NULL;
-
-	if (name && !strchr(name, '.')) {
-		if (asprintf(&q, "\1%s", name) < 0)
-			q = NULL;
-		free(name);
-		name = q;
-	}
-	add_name(w, w->st->tables, &w->st->ntables, name);
-}
-
-/* A table value for a statement that reaches every table of schema
- * (sch.*, which rules naming sch.* match), or of the database ("*",
- * which only a rule naming "*" matches: guard those by class). */
-static void add_all(struct walk *w, const char *sch)
-{
-	char *v = NULL;
-
-	if (asprintf(&v, "%s%s*", sch ? sch : "", sch ? "." : "") < 0)
-		v = NULL;
-	add_name(w, w->st->tables, &w->st->ntables, v);
-}
-
-static int is_type(const char *t, const char *const *list)
-{
-	return t && in_list(list, t);
-}
-
-/* The table an object of type t (OBJECT_...) named by obj lives in: a
- * table, view, sequence or index itself; a trigger, policy, rule,
- * constraint or column on one (its name list ends in the object's). */
-static void add_typed_object(struct walk *w, const char *t, json_object *obj)
-{
-	static const char *const rel[] = {
-		"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW",
-		"OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE", "OBJECT_INDEX",
-		NULL};
-	static const char *const on[] = {
-		"OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE",
-		"OBJECT_TABCONSTRAINT", "OBJECT_COLUMN", NULL};
-	const char *type;
-	json_object *inner, *items;
-	size_t n;
-
-	if (node_unwrap(obj, &type, &inner) < 0)
-		return;
-	if (strcmp(type, "String") == 0) {
-		if (t && strcmp(t, "OBJECT_SCHEMA") == 0)
-			add_all(w, pg_json_get_str(inner, "sval"));
-		return;
-	}
-	if (strcmp(type, "List") != 0)
-		return;
-	items = pg_json_get(inner, "items");
-	n = items && json_object_is_type(items, json_type_array)
-		    ? json_object_array_length(items)
-		    : 0;
-	if (is_type(t, rel))
-		add_object(w, items, 0, n);
-	else if (is_type(t, on) && n >= 2)
-		add_object(w, items, 0, n - 1);
-}
-
-/*
- * Tables a utility statement reaches without a RangeVar: DROP TABLE a, b
- * and DROP TRIGGER t ON a (name lists), COMMENT ON and SECURITY LABEL ON
- * a table or its column, ALTER EXTENSION ... ADD TABLE; a schema's
- * every table (DROP SCHEMA, ALTER SCHEMA, GRANT ... ON ALL TABLES IN
- * SCHEMA); every table (DROP OWNED, REASSIGN OWNED, ALTER TABLE ALL IN
- * TABLESPACE).
- */
-static void object_names(struct walk *w, const char *type, json_object *node)
-{
-	json_object *objs;
-	size_t i, n;
-
-	if (strcmp(type, "DropStmt") == 0) {
-		objs = pg_json_get(node, "objects");
-		n = objs && json_object_is_type(objs, json_type_array)
-			    ? json_object_array_length(objs)
-			    : 0;
-		for (i = 0; i < n; i++)
-			add_typed_object(w,
-					 pg_json_get_str(node, "removeType"),
-					 json_object_array_get_idx(objs, i));
-	} else if (strcmp(type, "CommentStmt") == 0 ||
-		   strcmp(type, "SecLabelStmt") == 0 ||
-		   strcmp(type, "AlterExtensionContentsStmt") == 0) {
-		add_typed_object(w, pg_json_get_str(node, "objtype"),
-				 pg_json_get(node, "object"));
-	} else if (strcmp(type, "AlterOwnerStmt") == 0) {
-		add_typed_object(w, pg_json_get_str(node, "objectType"),
-				 pg_json_get(node, "object"));
-	} else if (strcmp(type, "RenameStmt") == 0 &&
-		   !strcmp(pg_json_get_str(node, "renameType") ?: "",
-			   "OBJECT_SCHEMA")) {
-		add_all(w, pg_json_get_str(node, "subname"));
-	} else if (strcmp(type, "GrantStmt") == 0 &&
-		   !strcmp(pg_json_get_str(node, "targtype") ?: "",
-			   "ACL_TARGET_ALL_IN_SCHEMA")) {
-		objs = pg_json_get(node, "objects");
-		n = objs && json_object_is_type(objs, json_type_array)
-			    ? json_object_array_length(objs)
-			    : 0;
-		for (i = 0; i < n; i++)
-			add_typed_object(w, "OBJECT_SCHEMA",
-					 json_object_array_get_idx(objs, i));
-	} else if (strcmp(type, "DropOwnedStmt") == 0 ||
-		   strcmp(type, "ReassignOwnedStmt") == 0 ||
-		   strcmp(type, "AlterTableMoveAllStmt") == 0) {
-		add_all(w, NULL);
-	}
-}
-
-static int has_name(char *const *arr, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(arr[i], name) == 0)
-			return 1;
-	return 0;
 }
 
 static char *slice_text(const char *sql, size_t sqllen, json_object *s,
@@ -806,7 +453,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 
 	memset(&w, 0, sizeof(w));
 	w.st = st;
-	if (node_unwrap(wrap, &type, &node) < 0)
+	if (pg_node_unwrap(wrap, &type, &node) < 0)
 		return -1;
 	st->command = strdup(type);
 	st->text = slice_text(sql, strlen(sql), s, &st->text_off);
@@ -814,11 +461,11 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 		return -1;
 	st->cls = class_of(st, type, node);
 	if (strcmp(type, "CreateFunctionStmt") == 0)
-		add_name(&w, st->functions, &st->nfunctions,
-			 join_names(pg_json_get(node, "funcname")));
-	object_names(&w, type, node);
+		pg_add_name(&w, st->functions, &st->nfunctions,
+			 pg_join_names(pg_json_get(node, "funcname")));
+	pg_object_names(&w, type, node);
 	walk_node(&w, NULL, wrap);
-	qualify_tables(&w);
+	pg_qualify_tables(&w);
 	if (w.oom)
 		return -1;
 	if (w.too_many)
@@ -831,7 +478,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 	/* pg_settings' rule calls set_config(): UPDATE pg_settings SET
 	 * setting = 'hr' WHERE name = 'search_path' moves names too */
 	if ((st->cls == PG_CLASS_WRITE || (st->flags & PG_FLAG_WRITES)) &&
-	    has_name(st->tables, st->ntables, "pg_catalog.pg_settings"))
+	    pg_has_name(st->tables, st->ntables, "pg_catalog.pg_settings"))
 		st->flags |= PG_FLAG_SEARCH_PATH;
 	/* A CTE that changes rows makes the whole statement a write. */
 	if (st->flags & PG_FLAG_MODIFYING_CTE) {

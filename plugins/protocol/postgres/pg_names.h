@@ -1,0 +1,52 @@
+/*
+ * Inside the statement classifier (pg_classify.c): the walk over one
+ * statement's parse tree, and pg_names.c, which turns what it finds into
+ * the names policy sees (tables, functions, objects of utility
+ * statements) and knows which calls and settings matter to the gateway.
+ */
+#ifndef PG_NAMES_H
+#define PG_NAMES_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "pg_classify.h"
+
+struct walk {
+	struct pg_stmt *st;
+	char *ctes[PG_MAX_NAMES];
+	size_t nctes;
+	int oom;
+	int too_many; /* more than PG_MAX_NAMES tables or functions */
+	int runs_sql; /* calls a function that runs SQL text it is given */
+};
+
+/* pg_classify.c */
+int pg_in_list(const char *const *list, const char *s);
+/* {"Type": {...}} -> "Type", {...}; -1 when w is not one */
+int pg_node_unwrap(json_object *w, const char **type, json_object **node);
+
+/* pg_names.c */
+/* Keep name (malloc'd, taken) in arr unless there already; NULL or past
+ * PG_MAX_NAMES marks the walk, which then refuses the statement. */
+void pg_add_name(struct walk *w, char **arr, size_t *n, char *name);
+/* "schema.name" of a RangeVar, or "\1name" when unqualified. */
+char *pg_rangevar_name(json_object *rv);
+/* A name list joined with dots, without a catalog part. */
+char *pg_join_names(json_object *list);
+/* Unqualified names get "public." (and pg_ ones "pg_catalog." too). */
+void pg_qualify_tables(struct walk *w);
+/* Tables a utility statement of type reaches without a RangeVar. */
+void pg_object_names(struct walk *w, const char *type, json_object *node);
+int pg_has_name(char *const *arr, size_t n, const char *name);
+/* The string constant of argument i of a list args, or NULL. */
+const char *pg_const_arg(json_object *args, size_t i);
+/* PG_FLAG_SEARCH_PATH / PG_FLAG_CLIENT_ENCODING for setting name to
+ * value (NULL: not a constant), and for a set_config() FuncCall. */
+unsigned pg_setting_flags(const char *name, const char *value);
+unsigned pg_set_config_flags(json_object *o);
+/* Whether FuncCall o runs SQL text (query_to_xml, ts_stat, ...). */
+int pg_runs_sql(json_object *o);
+
+#endif /* PG_NAMES_H */
