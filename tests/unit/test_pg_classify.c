@@ -13,6 +13,7 @@
 
 #include "pg_ccache.h"
 #include "pg_classify.h"
+#include "pg_readings.h"
 
 static int has(char *const *arr, size_t n, const char *s)
 {
@@ -189,6 +190,24 @@ static void test_search_path(void **state)
 		{"SELECT set_config(lower('SEARCH_PATH'), 'hr', false)", 1},
 		{"SELECT 1 FROM t WHERE set_config('search_path', 'x', 0 = 1) "
 		 "IS NULL", 1},
+		/* pg_dump's form: the row's name is the WHERE's */
+		{"SELECT set_config(name, 'hr', false) FROM pg_settings "
+		 "WHERE name = 'search_path'", 1},
+		{"SELECT set_config(name, 'view, foreign-table', false) FROM "
+		 "pg_settings WHERE name = 'restrict_nonsystem_relation_kind'", 0},
+		{"SELECT set_config(name, 'x', false) FROM pg_settings "
+		 "WHERE name = 'work_mem' OR true", 1},
+		{"SELECT set_config(name, 'x', false), (SELECT 1) FROM pg_settings "
+		 "WHERE name = 'work_mem'", 1},
+		{"SET search_path TO public, hr", 1},
+		{"SET search_path TO \"$user\", public", 1},
+		{"SELECT set_config('search_path', 'public,hr', false)", 1},
+		{"SET search_path = ''", 0},
+		{"SET search_path TO public", 0},
+		{"SET search_path TO pg_catalog, public", 0},
+		{"SELECT pg_catalog.set_config('search_path', '', false)", 0},
+		{"SELECT set_config('search_path', 'pg_catalog, \"public\"', "
+		 "false)", 0},
 		{"RESET search_path", 0},
 		{"RESET ALL", 0},
 		{"SET search_path TO DEFAULT", 0},
@@ -396,6 +415,44 @@ static void test_readings(void **state)
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.stmts[0].cls, PG_CLASS_READ);
 	done();
+	/* A reading that fails other than by a syntax error says nothing
+	 * of what the server does with it: the whole text is refused.
+	 * Too many names in the off reading: */
+	{
+		char big[1024];
+		size_t n = (size_t)snprintf(big, sizeof(big),
+					    "SELECT '\\', ' ; DROP TABLE x0");
+		int i;
+
+		for (i = 1; i <= 32; i++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n,
+					      ", x%d", i);
+		snprintf(big + n, sizeof(big) - n, ", victim; --'");
+		assert_int_equal(pg_classify(big, &c), -1);
+		assert_non_null(strstr(c.error, "more than 32"));
+		done();
+	}
+	/* nested too deeply in the off reading only */
+	{
+		char deep[4096];
+		size_t n = (size_t)snprintf(deep, sizeof(deep),
+					    "SELECT '\\', ' ; DELETE FROM v "
+					    "WHERE ");
+		int i;
+
+		for (i = 0; i < 340; i++)
+			n += (size_t)snprintf(deep + n, sizeof(deep) - n,
+					      "NOT ");
+		snprintf(deep + n, sizeof(deep) - n, "true; --'");
+		assert_int_equal(pg_classify(deep, &c), -1);
+		done();
+	}
+	/* an escape the parser checks as UTF8, in the off reading only
+	 * (a LATIN1 server takes it) */
+	assert_int_equal(
+		pg_classify("SELECT '\\351\\', ' ; DROP TABLE victim; --'", &c),
+		-1);
+	done();
 	/* no reading parses */
 	assert_int_equal(pg_classify("SELECT '\\", &c), -1);
 	assert_true(strlen(c.error) > 0);
@@ -405,6 +462,15 @@ static void test_readings(void **state)
 		 "SELECT E'\x95\\ \x95\\ \x95\\ \x95\\ \x95\\ '");
 	assert_int_equal(pg_classify(many, &c), -1);
 	assert_non_null(strstr(c.error, "backslash"));
+	done();
+	/* ... unless the caller knows the session's encoding is the
+	 * server's: then they are backslashes */
+	snprintf(many, sizeof(many),
+		 "SELECT E'\x95\\ \x95\\ \x95\\ \x95\\ \x95\\ '");
+	assert_int_equal(pg_classify_flags(many, PG_READINGS_ENCODING_KNOWN,
+					   &c),
+			 0);
+	assert_int_equal(c.n, 1);
 	done();
 	/* four are read every way */
 	snprintf(many, sizeof(many),
@@ -470,6 +536,17 @@ static void test_hidden_effects(void **state)
 	assert_int_equal(c.stmts[0].kind, PG_KIND_DELETE);
 	assert_true(c.stmts[0].flags & PG_FLAG_WRITES);
 	assert_true(c.stmts[0].flags & PG_FLAG_COPY_OUT);
+	done();
+	/* ... to a server file: still copy_server */
+	one("COPY (DELETE FROM t WHERE false RETURNING 1) TO '/tmp/x'",
+	    PG_CLASS_COPY_SERVER);
+	assert_true(c.stmts[0].flags & PG_FLAG_SERVER_FILE);
+	assert_true(c.stmts[0].flags & PG_FLAG_WRITES);
+	done();
+	/* a CTE that deletes inside COPY */
+	one("COPY (WITH d AS (DELETE FROM v RETURNING *) SELECT * FROM d) "
+	    "TO STDOUT",
+	    PG_CLASS_WRITE);
 	done();
 	/* functions that run SQL text: dynamic */
 	one("SELECT query_to_xml('select * from hr.salaries', true, false, '')",

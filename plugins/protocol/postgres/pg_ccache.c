@@ -219,7 +219,7 @@ int pg_classify_cached(struct pg_ccache *cc, const char *sql,
 	int exact = 0;
 
 	if (len >= PG_CCACHE_MAX_TEXT)
-		return pg_classify(sql, out);
+		return pg_classify_flags(sql, cc->read_flags, out);
 	klen = pg_sql_shape(sql, len, shape, sizeof(shape));
 	if (!klen) { /* no shape: the text itself is the key */
 		key = sql;
@@ -240,7 +240,7 @@ int pg_classify_cached(struct pg_ccache *cc, const char *sql,
 			victim = e;
 	}
 	cc->misses++;
-	if (pg_classify(sql, out) < 0)
+	if (pg_classify_flags(sql, cc->read_flags, out) < 0)
 		return -1;
 	/* a shape stands for texts whose statement boundaries move with
 	 * their numbers: only a single statement's text can be cut from

@@ -30,6 +30,7 @@ struct pg_ccache_entry {
 
 struct pg_ccache {
 	struct pg_ccache_entry e[PG_CCACHE_ENTRIES];
+	unsigned read_flags; /* pg_classify_flags() flags the owner sets */
 	uint64_t clock;
 	uint64_t hits, misses;
 	/* what a hit on a shape lends out: the entry's statement with this

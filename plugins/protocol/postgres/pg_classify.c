@@ -151,7 +151,7 @@ static void walk_object(struct walk *w, json_object *o)
 	if (pg_json_get(o, "funcname") && pg_json_get(o, "funcformat")) {
 		pg_add_name(w, w->st->functions, &w->st->nfunctions,
 			 pg_join_names(pg_json_get(o, "funcname")));
-		w->st->flags |= pg_set_config_flags(o);
+		w->st->flags |= pg_set_config_flags(o, w->row_name);
 		if (pg_runs_sql(o))
 			w->runs_sql = 1;
 	}
@@ -291,6 +291,10 @@ static int class_of_copy(struct pg_stmt *st, json_object *node)
 		st->kind = kind_of(type, PG_CLASS_WRITE);
 		st->kind_set = 1;
 		st->flags |= PG_FLAG_WRITES;
+		/* ... to a server file or program stays copy_server */
+		if (pg_json_get(node, "filename") ||
+		    pg_json_get(node, "is_program"))
+			return PG_CLASS_COPY_SERVER;
 		return PG_CLASS_WRITE;
 	}
 	if (pg_json_get(node, "filename") || pg_json_get(node, "is_program"))
@@ -406,10 +410,8 @@ static int class_of_node(struct pg_stmt *st, const char *type,
 		kind = pg_json_get_str(node, "kind");
 		if (name && kind && strcmp(kind, "VAR_RESET") != 0 &&
 		    strcmp(kind, "VAR_SET_DEFAULT") != 0)
-			st->flags |= pg_setting_flags(
-				name, strcmp(kind, "VAR_SET_VALUE") == 0
-					      ? pg_const_arg(pg_json_get(node, "args"), 0)
-					      : NULL);
+			st->flags |= pg_set_stmt_flags(name, kind,
+						       pg_json_get(node, "args"));
 	}
 	if (pg_in_list(read_nodes, type))
 		return PG_CLASS_READ;
@@ -464,6 +466,8 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 		pg_add_name(&w, st->functions, &st->nfunctions,
 			 pg_join_names(pg_json_get(node, "funcname")));
 	pg_object_names(&w, type, node);
+	if (strcmp(type, "SelectStmt") == 0)
+		w.row_name = pg_settings_row_name(node);
 	walk_node(&w, NULL, wrap);
 	pg_qualify_tables(&w);
 	if (w.oom)
@@ -483,7 +487,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 	/* A CTE that changes rows makes the whole statement a write. */
 	if (st->flags & PG_FLAG_MODIFYING_CTE) {
 		st->flags |= PG_FLAG_WRITES;
-		if (st->cls == PG_CLASS_READ)
+		if (st->cls == PG_CLASS_READ || st->cls == PG_CLASS_COPY)
 			st->cls = PG_CLASS_WRITE;
 	}
 	return 0;
@@ -524,6 +528,8 @@ static int classify_reading(const char *sql, const char *text, int scs,
 	if (r.error) {
 		snprintf(out->error, sizeof(out->error), "%s",
 			 r.error->message ? r.error->message : "parse error");
+		if (pg_parse_refused(&r))
+			rc = -3;
 		goto done;
 	}
 	root = parse_tree_json(r.parse_tree);
@@ -602,14 +608,19 @@ static int add_reading(const char *text, int scs, void *ud)
 	struct pg_classified c, *out = rd->out;
 	struct pg_stmt *grown;
 	size_t i, j;
+	int rc;
 
-	if (classify_reading(rd->sql, text, scs, &c) < 0) {
-		if (!rd->error[0])
+	rc = classify_reading(rd->sql, text, scs, &c);
+	if (rc < 0) {
+		/* A syntax error is the server's too, in a session that
+		 * reads the text so: it runs nothing.  Any other failure
+		 * (too deep, too many names, an encoding the parser checks
+		 * as UTF8, memory) says nothing of what the server would
+		 * do with it: the whole text is refused. */
+		if (rc != -3 || !rd->error[0])
 			memcpy(rd->error, c.error, sizeof(rd->error));
 		pg_classified_free(&c);
-		/* the server refuses a reading it cannot parse: it runs
-		 * nothing, unless memory ran out here */
-		return strcmp(c.error, "out of memory") ? 0 : -1;
+		return rc == -3 ? 0 : -1;
 	}
 	rd->parsed++;
 	grown = realloc(out->stmts, (out->n + c.n + 1) * sizeof(*grown));
@@ -633,14 +644,21 @@ static int add_reading(const char *text, int scs, void *ud)
 
 int pg_classify(const char *sql, struct pg_classified *out)
 {
+	return pg_classify_flags(sql, 0, out);
+}
+
+int pg_classify_flags(const char *sql, unsigned flags,
+		      struct pg_classified *out)
+{
 	struct readings rd = {.sql = sql, .out = out};
 	const char *why = "out of memory";
 
 	if (!strchr(sql, '\\'))
-		return classify_reading(sql, sql, 1, out);
+		return classify_reading(sql, sql, 1, out) < 0 ? -1 : 0;
 	memset(out, 0, sizeof(*out));
-	if (pg_readings(sql, add_reading, &rd, &why) < 0) {
-		snprintf(out->error, sizeof(out->error), "%s", why);
+	if (pg_readings(sql, flags, add_reading, &rd, &why) < 0) {
+		snprintf(out->error, sizeof(out->error), "%s",
+			 rd.error[0] ? rd.error : why);
 		return -1;
 	}
 	if (rd.parsed == 0) {

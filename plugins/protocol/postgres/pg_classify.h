@@ -92,6 +92,9 @@ struct pg_classified {
  * Free with pg_classified_free() in both cases.
  */
 int pg_classify(const char *sql, struct pg_classified *out);
+/* The same with pg_readings() flags (PG_READINGS_ENCODING_KNOWN). */
+int pg_classify_flags(const char *sql, unsigned flags,
+		      struct pg_classified *out);
 void pg_classified_free(struct pg_classified *c);
 
 /* "read", "write", ... */

@@ -230,7 +230,7 @@ static int specs_reading(const char *sql, int scs, struct pg_copy_spec **out,
 	*others = 0;
 	r = pg_parse_reading(sql, scs);
 	if (r.error || !(tok = json_tokener_new_ex(COPY_MAX_DEPTH))) {
-		bad = 1;
+		bad = pg_parse_refused(&r) ? 3 : 1;
 		goto done;
 	}
 	root = json_tokener_parse_ex(tok, r.parse_tree,
@@ -260,7 +260,7 @@ done:
 	if (bad) {
 		pg_copy_spec_free(*out);
 		*out = NULL;
-		return -1;
+		return bad == 3 ? -3 : -1;
 	}
 	return 0;
 }
@@ -302,8 +302,15 @@ static int copy_reading(const char *text, int scs, void *ud)
 	struct pg_copy_spec *specs, *a, *b;
 	size_t others;
 
-	if (specs_reading(text, scs, &specs, &others) < 0)
-		return 0; /* the server would refuse this reading */
+	switch (specs_reading(text, scs, &specs, &others)) {
+	case 0:
+		break;
+	case -3:
+		return 0; /* a syntax error: the server would refuse it */
+	default:
+		cr->differ = 1; /* what the server makes of it is unknown */
+		return 0;
+	}
 	if (!cr->parsed++) {
 		cr->specs = specs;
 		cr->others = others;
@@ -327,8 +334,8 @@ int pg_copy_specs_n(const char *sql, struct pg_copy_spec **out,
 	*out = NULL;
 	*others = 0;
 	if (!strchr(sql, '\\'))
-		return specs_reading(sql, 1, out, others);
-	if (pg_readings(sql, copy_reading, &cr, &why) < 0 || cr.differ ||
+		return specs_reading(sql, 1, out, others) < 0 ? -1 : 0;
+	if (pg_readings(sql, 0, copy_reading, &cr, &why) < 0 || cr.differ ||
 	    !cr.parsed) {
 		pg_copy_spec_free(cr.specs);
 		return cr.differ ? -2 : -1;

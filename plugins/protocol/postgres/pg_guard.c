@@ -13,6 +13,7 @@
 
 #include "pg_classify.h"
 #include "pg_guard.h"
+#include "pg_readings.h"
 
 int pg_record(struct pg_session *ps, const char *event,
 	      const struct jg_attr *a, size_t n)
@@ -105,6 +106,25 @@ void pg_guard_parameter(struct pg_session *ps, const struct pg_frame *f)
 		strcpy(to, (const char *)nul + 1);
 	else
 		to[0] = 0;
+	/* the first report is the startup value; "-" if it was too long */
+	if (to == ps->client_enc && !ps->client_enc0[0])
+		strcpy(ps->client_enc0, to[0] ? to : "-");
+}
+
+static int enc_same(const struct pg_session *ps, const char *enc)
+{
+	return enc[0] && ps->server_enc[0] &&
+	       (strcasecmp(enc, ps->server_enc) == 0 ||
+		strcasecmp(enc, "SQL_ASCII") == 0);
+}
+
+/* Whether the bytes of any statement are the text the server parses,
+ * now and after any way back to the startup value (RESET, DEFAULT,
+ * ROLLBACK of a SET, DISCARD ALL), which a pipeline may take before
+ * the server reports it.  A SET to anything but UTF8 is refused. */
+static int encoding_known(const struct pg_session *ps)
+{
+	return enc_same(ps, ps->client_enc) && enc_same(ps, ps->client_enc0);
 }
 
 /*
@@ -121,11 +141,7 @@ static int same_bytes(const struct pg_session *ps, const char *sql)
 
 	for (p = (const unsigned char *)sql; *p && *p < 0x80; p++)
 		;
-	if (!*p)
-		return 1;
-	return ps->client_enc[0] && ps->server_enc[0] &&
-	       (strcasecmp(ps->client_enc, ps->server_enc) == 0 ||
-		strcasecmp(ps->client_enc, "SQL_ASCII") == 0);
+	return !*p || encoding_known(ps);
 }
 
 /* ---- statements ---- */
@@ -160,6 +176,9 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	}
 	if (!ps->ccache)
 		ps->ccache = calloc(1, sizeof(*ps->ccache));
+	if (ps->ccache)
+		ps->ccache->read_flags =
+			encoding_known(ps) ? PG_READINGS_ENCODING_KNOWN : 0;
 	if ((ps->ccache ? pg_classify_cached(ps->ccache, sql, &c)
 			: pg_classify(sql, &c)) < 0) {
 		snprintf(buf, sizeof(buf),

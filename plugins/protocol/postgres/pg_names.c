@@ -134,26 +134,150 @@ const char *pg_const_arg(json_object *args, size_t i)
 /* What setting name to value does to the settings the gateway keeps
  * (search_path, client_encoding): PG_FLAG_* bits.  value NULL: not a
  * constant. */
+/* Whether a search_path value (a comma-separated list, as set_config()
+ * takes it) holds only public and pg_catalog, or nothing: unqualified
+ * names then resolve where the gateway reports them (an empty path,
+ * which pg_dump sets, resolves only pg_catalog's, which it reports for
+ * pg_ names and over-reports as public's otherwise). */
+static int search_path_kept(const char *v)
+{
+	const char *p = v, *e;
+	size_t n;
+
+	if (!v)
+		return 0;
+	for (;;) {
+		while (*p == ' ' || *p == '"')
+			p++;
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '"'))
+			n--;
+		if (n && !(n == 6 && !strncasecmp(p, "public", 6)) &&
+		    !(n == 10 && !strncasecmp(p, "pg_catalog", 10)))
+			return 0;
+		if (!*e)
+			return 1;
+		p = e + 1;
+	}
+}
+
 unsigned pg_setting_flags(const char *name, const char *value)
 {
 	if (!name) /* computed: could be either */
 		return PG_FLAG_SEARCH_PATH | PG_FLAG_CLIENT_ENCODING;
 	if (strcasecmp(name, "search_path") == 0)
-		return PG_FLAG_SEARCH_PATH;
+		return search_path_kept(value) ? 0 : PG_FLAG_SEARCH_PATH;
 	if (strcasecmp(name, "client_encoding") == 0 && !is_utf8_name(value))
 		return PG_FLAG_CLIENT_ENCODING;
 	return 0;
 }
 
-/* FuncCall o: set_config(name, value, local) changing a kept setting. */
-unsigned pg_set_config_flags(json_object *o)
+unsigned pg_set_stmt_flags(const char *name, const char *kind,
+			   json_object *args)
 {
-	const char *last = func_last(o);
+	size_t i, n = args && json_object_is_type(args, json_type_array)
+			      ? json_object_array_length(args)
+			      : 0;
+	unsigned f = 0;
+
+	if (strcmp(kind, "VAR_SET_VALUE") != 0) /* FROM CURRENT, ... */
+		return pg_setting_flags(name, NULL);
+	/* SET search_path TO public, hr: every element counts */
+	for (i = 0; i < n || i == 0; i++)
+		f |= pg_setting_flags(name, pg_const_arg(args, i));
+	return f;
+}
+
+/* FuncCall o: set_config(name, value, local) changing a kept setting. */
+/* Whether o is a ColumnRef of the single field name. */
+static int column_is(json_object *o, const char *name)
+{
+	json_object *f = pg_json_get(pg_json_get(o, "ColumnRef"), "fields");
+
+	return f && json_object_is_type(f, json_type_array) &&
+	       json_object_array_length(f) == 1 &&
+	       !strcmp(pg_json_get_str(pg_json_get(json_object_array_get_idx(
+						       f, 0),
+					       "String"),
+				   "sval") ?: "",
+		       name);
+}
+
+static size_t arr_len(json_object *a)
+{
+	return a && json_object_is_type(a, json_type_array)
+		       ? json_object_array_length(a)
+		       : 0;
+}
+
+/*
+ * pg_dump's "SELECT set_config(name, 'v', false) FROM pg_settings WHERE
+ * name = 'setting'": the setting it changes, read off a SelectStmt of
+ * exactly that shape and nothing else (no subquery could hide another
+ * row's name); NULL for any other statement.
+ */
+const char *pg_settings_row_name(json_object *sel)
+{
+	json_object *t, *call, *from, *rv, *where, *op;
+	const char *sch;
+
+	json_object_object_foreach(sel, k, v)
+	{
+		(void)v;
+		if (strcmp(k, "targetList") && strcmp(k, "fromClause") &&
+		    strcmp(k, "whereClause") && strcmp(k, "limitOption") &&
+		    strcmp(k, "op"))
+			return NULL;
+	}
+	t = pg_json_get(sel, "targetList");
+	from = pg_json_get(sel, "fromClause");
+	if (arr_len(t) != 1 || arr_len(from) != 1)
+		return NULL;
+	call = pg_json_get(pg_json_get(pg_json_get(json_object_array_get_idx(
+							   t, 0),
+						   "ResTarget"),
+				       "val"),
+			   "FuncCall");
+	if (!call || strcmp(func_last(call) ?: "", "set_config") ||
+	    arr_len(pg_json_get(call, "args")) != 3 ||
+	    !column_is(json_object_array_get_idx(pg_json_get(call, "args"), 0),
+		       "name") ||
+	    !pg_const_arg(pg_json_get(call, "args"), 1))
+		return NULL;
+	rv = pg_json_get(json_object_array_get_idx(from, 0), "RangeVar");
+	sch = pg_json_get_str(rv, "schemaname");
+	if (!rv || strcmp(pg_json_get_str(rv, "relname") ?: "", "pg_settings") ||
+	    (sch && strcmp(sch, "pg_catalog")))
+		return NULL;
+	where = pg_json_get(pg_json_get(sel, "whereClause"), "A_Expr");
+	op = pg_json_get(where, "name");
+	if (!where || arr_len(op) != 1 ||
+	    strcmp(pg_json_get_str(pg_json_get(json_object_array_get_idx(op, 0),
+					       "String"),
+				   "sval") ?: "",
+		   "=") ||
+	    strcmp(pg_json_get_str(where, "kind") ?: "", "AEXPR_OP") ||
+	    !column_is(pg_json_get(where, "lexpr"), "name"))
+		return NULL;
+	return pg_json_get_str(
+		pg_json_get(pg_json_get(pg_json_get(where, "rexpr"), "A_Const"),
+			    "sval"),
+		"sval");
+}
+
+unsigned pg_set_config_flags(json_object *o, const char *row_name)
+{
+	const char *last = func_last(o), *name;
 	json_object *args = pg_json_get(o, "args");
 
 	if (!last || strcmp(last, "set_config") != 0)
 		return 0;
-	return pg_setting_flags(pg_const_arg(args, 0), pg_const_arg(args, 1));
+	name = pg_const_arg(args, 0);
+	if (!name && row_name && column_is(json_object_array_get_idx(args, 0),
+					   "name"))
+		name = row_name;
+	return pg_setting_flags(name, pg_const_arg(args, 1));
 }
 
 /* Built-in functions that run SQL text, or read a table or schema named
@@ -200,9 +324,9 @@ void pg_qualify_tables(struct walk *w)
 			char *sys = NULL;
 
 			if (asprintf(&sys, "pg_catalog.%s",
-				     w->st->tables[j] + 1) >= 0)
-				pg_add_name(w, w->st->tables, &w->st->ntables,
-					 sys);
+				     w->st->tables[j] + 1) < 0)
+				sys = NULL; /* marks the walk: refused */
+			pg_add_name(w, w->st->tables, &w->st->ntables, sys);
 		}
 		free(w->st->tables[j]);
 		if (q) {

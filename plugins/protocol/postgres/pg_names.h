@@ -20,6 +20,7 @@ struct walk {
 	int oom;
 	int too_many; /* more than PG_MAX_NAMES tables or functions */
 	int runs_sql; /* calls a function that runs SQL text it is given */
+	const char *row_name; /* pg_settings_row_name() of the statement */
 };
 
 /* pg_classify.c */
@@ -45,7 +46,14 @@ const char *pg_const_arg(json_object *args, size_t i);
 /* PG_FLAG_SEARCH_PATH / PG_FLAG_CLIENT_ENCODING for setting name to
  * value (NULL: not a constant), and for a set_config() FuncCall. */
 unsigned pg_setting_flags(const char *name, const char *value);
-unsigned pg_set_config_flags(json_object *o);
+unsigned pg_set_config_flags(json_object *o, const char *row_name);
+/* The setting pg_dump's set_config(name, ...) FROM pg_settings WHERE
+ * name = '...' changes (the only statement shape for which row_name is
+ * given), or NULL. */
+const char *pg_settings_row_name(json_object *select);
+/* The same for SET name (kind VAR_SET_VALUE, ...) TO args. */
+unsigned pg_set_stmt_flags(const char *name, const char *kind,
+			   json_object *args);
 /* Whether FuncCall o runs SQL text (query_to_xml, ts_stat, ...). */
 int pg_runs_sql(json_object *o);
 

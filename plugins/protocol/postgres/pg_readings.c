@@ -5,6 +5,7 @@
 
 #include "pg_readings.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,33 @@ PgQueryParseResult pg_parse_reading(const char *text, int scs)
 	return r;
 }
 
-int pg_readings(const char *sql,
+int pg_parse_refused(const PgQueryParseResult *r)
+{
+	const char *f = r->error ? r->error->funcname : NULL;
+
+	return f && (strcmp(f, "base_yyerror") == 0 ||
+		     strcmp(f, "scanner_yyerror") == 0);
+}
+
+/* Whether setting the parser's standard_conforming_strings changes how
+ * it reads: a libpg_query that sets it itself in every parse (newer
+ * ones take it from parser options) would make the off reading a second
+ * on reading, silently.  'a\'' is a string with it off, and an
+ * unterminated one with it on. */
+static int scs_works;
+static pthread_once_t scs_once = PTHREAD_ONCE_INIT;
+
+static void scs_check(void)
+{
+	PgQueryParseResult off = pg_parse_reading("SELECT 'a\\''", 0);
+	PgQueryParseResult on = pg_parse_reading("SELECT 'a\\''", 1);
+
+	scs_works = !off.error && on.error;
+	pg_query_free_parse_result(off);
+	pg_query_free_parse_result(on);
+}
+
+int pg_readings(const char *sql, unsigned flags,
 		int (*fn)(const char *text, int scs, void *ud), void *ud,
 		const char **why)
 {
@@ -43,15 +70,21 @@ int pg_readings(const char *sql,
 
 	if (!strchr(sql, '\\'))
 		return fn(sql, 1, ud);
-#ifndef HAVE_PG_QUERY_SCS
-	*why = "a statement with a backslash is refused: this build's "
-	       "libpg_query cannot read it as a server with "
-	       "standard_conforming_strings off would";
-	return -1;
-#endif
+	pthread_once(&scs_once, scs_check);
+	if (!scs_works) {
+		*why = "a statement with a backslash is refused: this "
+		       "libpg_query cannot read it as a server with "
+		       "standard_conforming_strings off would";
+		return -1;
+	}
 	for (p = strchr(sql + 1, '\\'); p; p = strchr(p + 1, '\\')) {
 		if ((unsigned char)p[-1] < 0x80)
 			continue;
+		if (k == PG_READINGS_MAX_AMBIGUOUS &&
+		    (flags & PG_READINGS_ENCODING_KNOWN)) {
+			k = 0; /* all of them backslashes: see the flag */
+			break;
+		}
 		if (k == PG_READINGS_MAX_AMBIGUOUS) {
 			*why = "a statement with more than 4 backslashes right "
 			       "after a non-ASCII byte is refused: a "

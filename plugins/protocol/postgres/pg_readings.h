@@ -38,16 +38,30 @@
  * (scs != 0) or off would make it. */
 PgQueryParseResult pg_parse_reading(const char *text, int scs);
 
+/* Whether r failed with a syntax error (the grammar's or the scanner's),
+ * which a server reading the text so raises too: it runs nothing.  Any
+ * other failure (an encoding check made as if the server were UTF8, say)
+ * tells nothing of what the server would do. */
+int pg_parse_refused(const PgQueryParseResult *r);
+
+/* pg_readings() flags: the session's client encoding is known to be the
+ * server's (the caller refuses non-ASCII text otherwise), so a text with
+ * more ambiguous backslashes than can be read every way is read as if
+ * they were backslashes instead of refused. */
+#define PG_READINGS_ENCODING_KNOWN 1u
+
 /*
  * Call fn(text, scs, ud) for every reading of sql: the text itself with
  * scs 1 when sql has no backslash, otherwise every variant (the same
  * length as sql, so offsets into it are offsets into sql) with scs 1
  * and 0.  Returns 0, fn's first negative return, or -1 with *why set
  * when sql has more ambiguous backslashes than PG_READINGS_MAX_AMBIGUOUS
- * or memory ran out.
+ * (without PG_READINGS_ENCODING_KNOWN), when this libpg_query cannot
+ * read a text with standard_conforming_strings off (checked once), or
+ * when memory ran out.
  */
-int pg_readings(const char *sql, int (*fn)(const char *text, int scs,
-					   void *ud),
-		void *ud, const char **why);
+int pg_readings(const char *sql, unsigned flags,
+		int (*fn)(const char *text, int scs, void *ud), void *ud,
+		const char **why);
 
 #endif /* PG_READINGS_H */

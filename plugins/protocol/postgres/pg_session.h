@@ -123,6 +123,8 @@ struct pg_session {
 	                            approved one (pg_hold.c) */
 	char client_enc[32];     /* the server's client_encoding and */
 	char server_enc[32];     /* server_encoding, as it reports them */
+	char client_enc0[32];    /* client_encoding at startup, which RESET,
+	                            DEFAULT and ROLLBACK return to */
 	int sql_prepared;        /* an SQL PREPARE or dynamic statement
 	                            went upstream: a named statement may
 	                            not be what its Parse was (pg_hold.c) */
