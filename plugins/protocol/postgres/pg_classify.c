@@ -138,14 +138,63 @@ static int is_modifying(const char *type)
 
 static void walk_node(struct walk *w, const char *key, json_object *o);
 
-static void walk_object(struct walk *w, json_object *o)
+static int in_scope(const struct walk *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->nscope; i++)
+		if (strcmp(w->scope[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void push_scope(struct walk *w, json_object *cte)
+{
+	const char *name = pg_json_get_str(
+		pg_json_get(cte, "CommonTableExpr"), "ctename");
+
+	/* past the stack a CTE's references count as tables: over-reported */
+	if (name && w->nscope < PG_MAX_SCOPE)
+		w->scope[w->nscope++] = name;
+}
+
+/* A WITH clause: each CTE's body sees the CTEs before it (all of them
+ * when RECURSIVE), not its own name otherwise. */
+static void walk_with(struct walk *w, json_object *with)
+{
+	json_object *ctes = pg_json_get(with, "ctes");
+	size_t i, n = ctes && json_object_is_type(ctes, json_type_array)
+			      ? json_object_array_length(ctes)
+			      : 0;
+	int recursive = pg_json_get(with, "recursive") != NULL;
+
+	for (i = 0; recursive && i < n; i++)
+		push_scope(w, json_object_array_get_idx(ctes, i));
+	for (i = 0; i < n; i++) {
+		walk_node(w, NULL, json_object_array_get_idx(ctes, i));
+		if (!recursive)
+			push_scope(w, json_object_array_get_idx(ctes, i));
+	}
+}
+
+static void walk_object(struct walk *w, const char *key, json_object *o)
 {
 	const char *type;
-	json_object *node;
+	json_object *node, *with;
+	size_t base = w->nscope;
+	char *name;
 
-	/* A RangeVar, wrapped or in a typed field such as "relation". */
-	if (pg_json_get_str(o, "relname"))
-		pg_add_name(w, w->st->tables, &w->st->ntables, pg_rangevar_name(o));
+	/* A RangeVar, wrapped or in a typed field such as "relation".  A
+	 * bare name is a CTE's where one is in scope, except as the target
+	 * of a write ("relation"), which is always a table. */
+	if (pg_json_get_str(o, "relname")) {
+		name = pg_rangevar_name(o);
+		if (name && name[0] == '\1' && in_scope(w, name + 1) &&
+		    !(key && strcmp(key, "relation") == 0))
+			free(name);
+		else
+			pg_add_name(w, w->st->tables, &w->st->ntables, name);
+	}
 	/* A function call (FuncCall has funcformat; CREATE FUNCTION has
 	 * funcname too but is recorded by the caller). */
 	if (pg_json_get(o, "funcname") && pg_json_get(o, "funcformat")) {
@@ -155,17 +204,20 @@ static void walk_object(struct walk *w, json_object *o)
 		if (pg_runs_sql(o))
 			w->runs_sql = 1;
 	}
-	if (pg_json_get_str(o, "ctename") && w->nctes < PG_MAX_NAMES) {
-		char *c = strdup(pg_json_get_str(o, "ctename"));
-
-		if (c)
-			w->ctes[w->nctes++] = c;
-	}
 	if (pg_node_unwrap(pg_json_get(o, "ctequery"), &type, &node) == 0 &&
 	    is_modifying(type))
 		w->st->flags |= PG_FLAG_MODIFYING_CTE;
 
-	json_object_object_foreach(o, k, v) walk_node(w, k, v);
+	/* a query's CTEs are in scope for the rest of it */
+	with = pg_json_get(o, "withClause");
+	if (with)
+		walk_with(w, with);
+	json_object_object_foreach(o, k, v)
+	{
+		if (!with || strcmp(k, "withClause") != 0)
+			walk_node(w, k, v);
+	}
+	w->nscope = base;
 }
 
 static void walk_node(struct walk *w, const char *key, json_object *o)
@@ -188,7 +240,7 @@ static void walk_node(struct walk *w, const char *key, json_object *o)
 		w->st->flags |= PG_FLAG_DELETE_NO_WHERE;
 	if (key && strcmp(key, "UpdateStmt") == 0 && !pg_json_get(o, "whereClause"))
 		w->st->flags |= PG_FLAG_UPDATE_NO_WHERE;
-	walk_object(w, o);
+	walk_object(w, key, o);
 }
 
 /* Whether DefElem el is option name: 1 with *arg its value (NULL when

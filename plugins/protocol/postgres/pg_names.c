@@ -298,14 +298,11 @@ int pg_runs_sql(json_object *o)
 	return last && pg_in_list(fns, last);
 }
 
-/* Unqualified names get "public." (see pg_classify.h).  One that is a
- * CTE's name too is kept: which it means depends on scope (inside the
- * CTE's own body, in a DML target, in a subquery that defines another
- * CTE of that name, it is the table), and a table policy misses is the
- * fail-open side. */
+/* Unqualified names get "public." (see pg_classify.h); the walk has
+ * already left out references to CTEs in scope. */
 void pg_qualify_tables(struct walk *w)
 {
-	size_t i, j, k;
+	size_t j, k;
 	char *q;
 
 	for (j = 0; j < w->st->ntables;) {
@@ -337,9 +334,6 @@ void pg_qualify_tables(struct walk *w)
 			w->st->tables[k - 1] = w->st->tables[k];
 		w->st->ntables--;
 	}
-	for (i = 0; i < w->nctes; i++)
-		free(w->ctes[i]);
-	w->nctes = 0;
 	/* a name seen both ways ("t" and "public.t") is kept once */
 	for (j = 0; j < w->st->ntables; j++)
 		for (k = j + 1; k < w->st->ntables;) {

@@ -13,10 +13,13 @@
 
 #include "pg_classify.h"
 
+/* CTE names a walk keeps in scope at once; more count as tables. */
+#define PG_MAX_SCOPE 64
+
 struct walk {
 	struct pg_stmt *st;
-	char *ctes[PG_MAX_NAMES];
-	size_t nctes;
+	const char *scope[PG_MAX_SCOPE]; /* CTE names in scope (borrowed) */
+	size_t nscope;
 	int oom;
 	int too_many; /* more than PG_MAX_NAMES tables or functions */
 	int runs_sql; /* calls a function that runs SQL text it is given */
