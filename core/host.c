@@ -214,5 +214,6 @@ const struct jg_host core_host = {
 
 	.review_withdraw = core_review_withdraw,
 	.mask_values = core_mask_values,
+	.mask_column_rule = core_mask_column_rule,
 	.session_end_reason = session_end_reason,
 };

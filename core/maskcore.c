@@ -511,6 +511,20 @@ static int mask_values_batch(struct mask_session *ms, struct jg_mask_item *v,
  * output starts, and the pass at the end (backwards: each output ends
  * where the next one starts) turns that into pointers and lengths.
  */
+int core_mask_column_rule(struct jg_session *s, const char *column)
+{
+	struct mask_session *ms;
+	int r;
+
+	if (!s->mask_profile[0])
+		return 0;
+	if (!column || !(ms = mask_session_current(s)) || !ms->compiled ||
+	    !ms->column_rule)
+		return JG_ERROR; /* a plugin without column_rule cannot say */
+	r = ms->column_rule(ms->compiled, column);
+	return r < 0 ? JG_ERROR : r > 0;
+}
+
 int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n)
 {
 	struct jg_mask_field f = {NULL, NULL, JG_MASK_TEXT};

@@ -33,6 +33,7 @@ int core_mask_value(struct jg_session *s, const char *column, const char *in,
 		    size_t len, const char **out, size_t *outlen,
 		    int *changed);
 int core_mask_values(struct jg_session *s, struct jg_mask_item *v, size_t n);
+int core_mask_column_rule(struct jg_session *s, const char *column);
 int core_record(struct jg_session *s, const char *event,
 		const struct jg_attr *attrs, size_t n);
 

@@ -587,6 +587,41 @@ static void test_hidden_effects(void **state)
 	done();
 }
 
+/* What results are computed from: the gateway refuses those computed
+ * from a masked column, which reach the client without its name. */
+static void test_output_refs(void **state)
+{
+	static const struct {
+		const char *sql, *ref; /* ref NULL: none */
+	} cases[] = {
+		{"SELECT ssn, p.name FROM people p", NULL},
+		{"SELECT p.* FROM people p", NULL},
+		{"SELECT count(*) FROM people WHERE ssn = 'x'", NULL},
+		{"SELECT x FROM (SELECT ssn AS x FROM people) s", NULL},
+		{"SELECT replace(ssn, '-', '') FROM people", "c:ssn"},
+		{"SELECT ssn || '' AS ssn FROM people", "c:ssn"},
+		{"SELECT row_to_json(p) FROM people p", "r:p"},
+		{"SELECT (p.*)::text FROM people p", "r:p"},
+		{"SELECT array_agg(tier) FROM people", "c:tier"},
+		{"SELECT ssn FROM people UNION SELECT 'x'", "c:ssn"},
+		{"SELECT (SELECT ssn FROM people LIMIT 1)", "c:ssn"},
+		{"UPDATE people SET name = name RETURNING upper(ssn)", "c:ssn"},
+		{"INSERT INTO t SELECT upper(ssn) FROM people", "c:ssn"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(pg_classify(cases[i].sql, &c), 0);
+		if (!cases[i].ref ? c.stmts[0].nrefs != 0
+				  : !has(c.stmts[0].refs, c.stmts[0].nrefs,
+					 cases[i].ref))
+			fail_msg("%s: refs %zu, want %s", cases[i].sql,
+				 c.stmts[0].nrefs,
+				 cases[i].ref ? cases[i].ref : "none");
+		done();
+	}
+}
+
 static void shape_is(const char *sql, const char *want)
 {
 	char out[256];
@@ -732,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_unparsable),
 		cmocka_unit_test(test_readings),
 		cmocka_unit_test(test_hidden_effects),
+		cmocka_unit_test(test_output_refs),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_cache),
 	};

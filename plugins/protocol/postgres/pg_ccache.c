@@ -164,7 +164,7 @@ static int copy_classified(const struct pg_classified *src,
 
 		dst->n = i + 1;
 		*b = *a;
-		b->ntables = b->nfunctions = 0;
+		b->ntables = b->nfunctions = b->nrefs = 0;
 		b->command = strdup(a->command);
 		b->text = strdup(a->text);
 		if (!b->command || !b->text)
@@ -178,6 +178,11 @@ static int copy_classified(const struct pg_classified *src,
 			if (!(b->functions[j] = strdup(a->functions[j])))
 				return -1;
 			b->nfunctions = j + 1;
+		}
+		for (j = 0; j < a->nrefs; j++) {
+			if (!(b->refs[j] = strdup(a->refs[j])))
+				return -1;
+			b->nrefs = j + 1;
 		}
 	}
 	return 0;

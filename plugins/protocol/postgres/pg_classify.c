@@ -183,6 +183,7 @@ static void walk_object(struct walk *w, const char *key, json_object *o)
 	json_object *node, *with;
 	size_t base = w->nscope;
 	char *name;
+	int setop;
 
 	/* A RangeVar, wrapped or in a typed field such as "relation".  A
 	 * bare name is a CTE's where one is in scope, except as the target
@@ -208,6 +209,13 @@ static void walk_object(struct walk *w, const char *key, json_object *o)
 	    is_modifying(type))
 		w->st->flags |= PG_FLAG_MODIFYING_CTE;
 
+	/* what the query's results are computed from (pg_classify.h) */
+	setop = pg_json_get_str(o, "op") &&
+		strcmp(pg_json_get_str(o, "op"), "SETOP_NONE") != 0;
+	pg_output_refs(w, pg_json_get(o, "targetList"));
+	pg_output_refs(w, pg_json_get(o, "returningList"));
+	w->in_setop += setop;
+
 	/* a query's CTEs are in scope for the rest of it */
 	with = pg_json_get(o, "withClause");
 	if (with)
@@ -218,6 +226,7 @@ static void walk_object(struct walk *w, const char *key, json_object *o)
 			walk_node(w, k, v);
 	}
 	w->nscope = base;
+	w->in_setop -= setop;
 }
 
 static void walk_node(struct walk *w, const char *key, json_object *o)
@@ -522,6 +531,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 		w.row_name = pg_settings_row_name(node);
 	walk_node(&w, NULL, wrap);
 	pg_qualify_tables(&w);
+	st->refs_more = w.refs_more;
 	if (w.oom)
 		return -1;
 	if (w.too_many)
@@ -643,7 +653,9 @@ static int same_stmt(const struct pg_stmt *a, const struct pg_stmt *b)
 	       !strcmp(a->command, b->command) && !strcmp(a->text, b->text) &&
 	       same_names(a->tables, a->ntables, b->tables, b->ntables) &&
 	       same_names(a->functions, a->nfunctions, b->functions,
-			  b->nfunctions);
+			  b->nfunctions) &&
+	       same_names(a->refs, a->nrefs, b->refs, b->nrefs) &&
+	       a->refs_more == b->refs_more;
 }
 
 struct readings {
@@ -739,6 +751,8 @@ void pg_classified_free(struct pg_classified *c)
 			free(st->tables[j]);
 		for (j = 0; j < st->nfunctions; j++)
 			free(st->functions[j]);
+		for (j = 0; j < st->nrefs; j++)
+			free(st->refs[j]);
 	}
 	free(c->stmts);
 	c->stmts = NULL;

@@ -76,6 +76,14 @@ struct pg_stmt {
 	                                  a pg_ one "pg_catalog." too */
 	size_t nfunctions;
 	char *functions[PG_MAX_NAMES]; /* "schema.name" or "name" */
+	/* What results are computed from (masking cannot name such values):
+	 * "c:name" for a column used in an output expression (a target or
+	 * RETURNING that is not a bare column, any target of a UNION and
+	 * the like), "r:name" for a name there that may be a whole row (a
+	 * bare name, name.*), "r:*" for a bare * in an expression. */
+	size_t nrefs;
+	char *refs[PG_MAX_NAMES];
+	int refs_more; /* more than PG_MAX_NAMES: any column may be */
 };
 
 struct pg_classified {

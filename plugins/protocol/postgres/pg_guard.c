@@ -144,6 +144,80 @@ static int same_bytes(const struct pg_session *ps, const char *sql)
 	return !*p || encoding_known(ps);
 }
 
+/* ---- values computed from masked columns ---- */
+
+/* Whether the session's catalog has column q ("schema.table.column"). */
+static int has_column(const struct pg_session *ps, const char *q)
+{
+	size_t i;
+
+	for (i = 0; i < ps->cat.n; i++)
+		if (strcmp(ps->cat.v[i].name, q) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether a column rule covers any column of table t: 1, 0, or -1 when
+ * the gateway cannot tell (no catalog, or t not in it). */
+static int table_covered(struct pg_session *ps, const char *t)
+{
+	size_t tl = strlen(t), i;
+	int found = 0, r;
+
+	if (ps->cat.failed || ps->cat.truncated)
+		return -1;
+	for (i = 0; i < ps->cat.n; i++) {
+		const char *nm = ps->cat.v[i].name;
+
+		if (strncmp(nm, t, tl) != 0 || nm[tl] != '.')
+			continue;
+		found = 1;
+		if ((r = ps->h->mask_column_rule(ps->s, nm)) != 0)
+			return r == 1 ? 1 : -1;
+	}
+	return found ? 0 : -1;
+}
+
+/*
+ * A value computed from a column (replace(ssn, ...), row_to_json(p), a
+ * UNION's column) reaches the client without the column's name, so no
+ * column rule can mask it.  The first covered column st computes a
+ * result from, written into q; NULL when none.
+ */
+static const char *computed_masked(struct pg_session *ps,
+				   const struct pg_stmt *st, char *q,
+				   size_t qlen)
+{
+	size_t i, j;
+	const char *ref, *t;
+	int r;
+
+	for (i = 0; i < st->nrefs + (st->refs_more ? 1 : 0); i++) {
+		ref = i < st->nrefs ? st->refs[i] : "r:*";
+		for (j = 0; j < st->ntables; j++) {
+			t = st->tables[j];
+			if (strchr(t, '*'))
+				continue;
+			snprintf(q, qlen, "%s.%s", t, ref + 2);
+			if (!JG_HOST_HAS(ps->h, mask_column_rule))
+				r = -1;
+			else if (ref[0] == 'c')
+				r = ps->h->mask_column_rule(ps->s, q);
+			else if (strcmp(ref + 2, "*") != 0 && has_column(ps, q))
+				r = 0; /* a column, checked as such */
+			else {
+				r = table_covered(ps, t);
+				snprintf(q, qlen, "%s (a whole row)", t);
+			}
+			if (r == 1)
+				return q;
+			if (r != 0)
+				return "a column the gateway cannot check";
+		}
+	}
+	return NULL;
+}
+
 /* ---- statements ---- */
 
 /*
@@ -264,6 +338,30 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 				worst = d;
 			for (j = 0; j < na && nra < PG_MAX_ATTRS; j++)
 				ra[nra++] = a[j];
+		}
+	}
+	/* decided and allowed (or held): under column rules, nothing may
+	 * compute a result from a covered column */
+	if (ps->masking && (!JG_HOST_HAS(ps->h, mask_values) ||
+			    ps->h->mask_values(ps->s, NULL, 0) != JG_OK)) {
+		char q[300];
+		const char *col;
+
+		for (i = 0; i < c.n; i++) {
+			if (!(col = computed_masked(ps, &c.stmts[i], q,
+						    sizeof(q))))
+				continue;
+			snprintf(buf, sizeof(buf),
+				 "a result computed from masked column %s is "
+				 "refused by jitgate",
+				 col);
+			pg_classified_free(&c);
+			return pg_refuse(
+				ps, msg[0], "computed from a masked column", buf,
+				"A column rule masks a column's own values; a "
+				"value computed from them reaches the client "
+				"without the column's name.  Select the column "
+				"itself (it arrives masked) or leave it out.");
 		}
 	}
 	if (worst.effect == JG_EFFECT_REVIEW) {

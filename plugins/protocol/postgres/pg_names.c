@@ -474,3 +474,104 @@ int pg_has_name(char *const *arr, size_t n, const char *name)
 			return 1;
 	return 0;
 }
+
+/* Add "c:name" or "r:name" to the statement's refs. */
+static void add_ref(struct walk *w, const char *kind, const char *name)
+{
+	char *r = NULL;
+	size_t i;
+
+	if (asprintf(&r, "%s%s", kind, name) < 0) {
+		w->oom = 1;
+		return;
+	}
+	for (i = 0; i < w->st->nrefs; i++)
+		if (strcmp(w->st->refs[i], r) == 0) {
+			free(r);
+			return;
+		}
+	if (w->st->nrefs == PG_MAX_NAMES) {
+		free(r);
+		w->refs_more = 1; /* checked as any column of any table */
+		return;
+	}
+	w->st->refs[w->st->nrefs++] = r;
+}
+
+/* Every column reference inside an expression o. */
+static void expr_refs(struct walk *w, json_object *o)
+{
+	json_object *f;
+	const char *s;
+	size_t i, n;
+
+	if (!o)
+		return;
+	if (json_object_is_type(o, json_type_array)) {
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			expr_refs(w, json_object_array_get_idx(o, i));
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return;
+	f = pg_json_get(pg_json_get(o, "ColumnRef"), "fields");
+	if ((n = arr_len(f)) > 0) {
+		json_object *last = json_object_array_get_idx(f, n - 1);
+
+		if (pg_json_get(last, "A_Star")) {
+			s = n >= 2 ? pg_json_get_str(pg_json_get(
+							     json_object_array_get_idx(
+								     f, n - 2),
+							     "String"),
+						     "sval")
+				   : "*";
+			add_ref(w, "r:", s ? s : "*");
+		} else if ((s = pg_json_get_str(pg_json_get(last, "String"),
+						"sval"))) {
+			add_ref(w, "c:", s);
+			if (n == 1) /* a bare name may be a whole row */
+				add_ref(w, "r:", s);
+		}
+		return;
+	}
+	json_object_object_foreach(o, k, v)
+	{
+		(void)k;
+		expr_refs(w, v);
+	}
+}
+
+/* A target whose value reaches the client with its column's name: a
+ * bare column or a star, outside a set operation (whose columns carry
+ * no table). */
+static int names_itself(const struct walk *w, json_object *val)
+{
+	json_object *f = pg_json_get(pg_json_get(val, "ColumnRef"), "fields");
+	size_t i, n = arr_len(f);
+
+	if (w->in_setop || n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(f, i);
+
+		if (!pg_json_get(e, "String") &&
+		    !(i == n - 1 && pg_json_get(e, "A_Star")))
+			return 0;
+	}
+	return 1;
+}
+
+void pg_output_refs(struct walk *w, json_object *list)
+{
+	size_t i, n = arr_len(list);
+	json_object *val;
+
+	for (i = 0; i < n; i++) {
+		val = pg_json_get(pg_json_get(json_object_array_get_idx(list, i),
+					      "ResTarget"),
+				  "val");
+		if (val && !names_itself(w, val))
+			expr_refs(w, val);
+	}
+}

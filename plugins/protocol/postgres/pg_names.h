@@ -24,6 +24,8 @@ struct walk {
 	int too_many; /* more than PG_MAX_NAMES tables or functions */
 	int runs_sql; /* calls a function that runs SQL text it is given */
 	const char *row_name; /* pg_settings_row_name() of the statement */
+	int in_setop;         /* inside a UNION, INTERSECT or EXCEPT */
+	int refs_more;        /* more output refs than kept */
 };
 
 /* pg_classify.c */
@@ -57,6 +59,9 @@ const char *pg_settings_row_name(json_object *select);
 /* The same for SET name (kind VAR_SET_VALUE, ...) TO args. */
 unsigned pg_set_stmt_flags(const char *name, const char *kind,
 			   json_object *args);
+/* Note in the statement what the targets of list (a targetList or a
+ * returningList) compute results from (pg_stmt.refs). */
+void pg_output_refs(struct walk *w, json_object *list);
 /* Whether FuncCall o runs SQL text (query_to_xml, ts_stat, ...). */
 int pg_runs_sql(json_object *o);
 

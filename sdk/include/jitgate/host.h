@@ -445,6 +445,18 @@ struct jg_host {
 	 * JG_HOST_HAS(host, session_end_reason) before calling it.
 	 */
 	const char *(*session_end_reason)(const struct jg_session *s);
+
+	/* ---- appended in ABI 1.4 ---- */
+
+	/**
+	 * Whether a column rule of the session's masking profile covers
+	 * column ("schema.table.column"): 1 it does, 0 it does not (or no
+	 * profile applies), JG_ERROR it cannot tell (fail closed).  For a
+	 * value computed from a column, which carries no column name of its
+	 * own when it reaches the client.  Check JG_HOST_HAS(host,
+	 * mask_column_rule) before calling it.
+	 */
+	int (*mask_column_rule)(struct jg_session *s, const char *column);
 };
 
 /** Non-zero if host h provides the service named member. */

@@ -51,7 +51,7 @@ extern "C" {
 /** ABI major: bumped on any incompatible change. */
 #define JG_ABI_MAJOR 1
 /** ABI minor: bumped when something is appended. */
-#define JG_ABI_MINOR 3
+#define JG_ABI_MINOR 4
 /** Name of the one symbol a plugin exports. */
 #define JG_PLUGIN_SYMBOL "jg_plugin"
 
