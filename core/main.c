@@ -341,6 +341,7 @@ out_loop:
 	/* Plugin instances, and the threads of theirs that post to loops,
 	 * are gone with the last configuration: now the loops can go. */
 	workers_free();
+	record_free_orphans();
 	loop_fini(main_loop());
 	log_msg(JG_LOG_INFO, "JG0003", NULL, NULL, "jitgated stopped");
 	return rc;

@@ -64,6 +64,9 @@ struct rsess {
 	struct jg_timer *grace;
 	struct rbuf ev; /* the event being built, kept between events */
 	struct rsess *next;
+	/* on the orphan list: its session is gone, appends are in flight */
+	struct rsess *oprev, *onext;
+	int orphan;
 };
 
 static __thread struct {
@@ -386,9 +389,59 @@ static void store_failed(struct rsess *rs, const char *why)
 						0, grace_expired, rs);
 }
 
+/*
+ * A record whose session is gone waits for its last appends; at
+ * shutdown the store may be gone before they complete (a completion to
+ * a stopped loop is dropped), so such records are listed, and
+ * record_free_orphans() frees what is left once no thread runs.
+ */
+static struct rsess *orphans;
+
+static void orphan_add(struct rsess *rs)
+{
+	pthread_mutex_lock(&R.lock);
+	rs->oprev = NULL;
+	rs->onext = orphans;
+	if (orphans)
+		orphans->oprev = rs;
+	orphans = rs;
+	rs->orphan = 1;
+	pthread_mutex_unlock(&R.lock);
+}
+
+static void orphan_del(struct rsess *rs)
+{
+	if (!rs->orphan)
+		return;
+	pthread_mutex_lock(&R.lock);
+	if (rs->oprev)
+		rs->oprev->onext = rs->onext;
+	else
+		orphans = rs->onext;
+	if (rs->onext)
+		rs->onext->oprev = rs->oprev;
+	rs->orphan = 0;
+	pthread_mutex_unlock(&R.lock);
+}
+
+void record_free_orphans(void)
+{
+	struct rsess *rs, *next;
+
+	pthread_mutex_lock(&R.lock);
+	rs = orphans;
+	orphans = NULL;
+	pthread_mutex_unlock(&R.lock);
+	for (; rs; rs = next) {
+		next = rs->onext;
+		rsess_free(rs);
+	}
+}
+
 static void maybe_free(struct rsess *rs)
 {
 	if (!rs->s && !rs->pending) {
+		orphan_del(rs);
 		if (rs->grace)
 			rs->host->timer_del(rs->grace);
 		rsess_free(rs);
@@ -708,6 +761,8 @@ static void on_cleanup(void *ud)
 	end(rs, "session closed", NULL, 0);
 	map_del(rs);
 	rs->s = NULL;
+	if (rs->pending)
+		orphan_add(rs);
 	maybe_free(rs);
 }
 
@@ -903,6 +958,8 @@ int record_standalone(struct jg_loop *l, const char *sid, const char *type,
 		rs->pending++;
 	if (rs->failed)
 		rc = JG_ERROR;
+	if (rs->pending)
+		orphan_add(rs);
 	maybe_free(rs);
 	return rc == JG_OK ? JG_OK : not_recorded("the store refused", NULL);
 }

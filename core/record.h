@@ -82,6 +82,9 @@ int record_apply(const struct record_setup *rs, char *err, size_t errlen);
 
 /* Forget the configuration (shutdown); open sessions keep their key. */
 void record_shutdown(void);
+/* After every worker and plugin thread is gone: free the records of
+ * ended sessions whose last appends the store never completed. */
+void record_free_orphans(void);
 
 /* Record levels, as in jg_decision.record_level. */
 enum {
