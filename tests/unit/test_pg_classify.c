@@ -592,27 +592,37 @@ static void test_hidden_effects(void **state)
 static void test_output_refs(void **state)
 {
 	static const struct {
-		const char *sql, *ref; /* ref NULL: none */
+		const char *sql, *ref; /* ref NULL: no "c:" or "r:" */
 	} cases[] = {
 		{"SELECT ssn, p.name FROM people p", NULL},
 		{"SELECT p.* FROM people p", NULL},
 		{"SELECT count(*) FROM people WHERE ssn = 'x'", NULL},
 		{"SELECT x FROM (SELECT ssn AS x FROM people) s", NULL},
+		{"SELECT ssn FROM people LEFT JOIN people p2 USING (ssn)", NULL},
 		{"SELECT replace(ssn, '-', '') FROM people", "c:ssn"},
 		{"SELECT ssn || '' AS ssn FROM people", "c:ssn"},
 		{"SELECT row_to_json(p) FROM people p", "r:p"},
+		{"SELECT p FROM people p", "r:p"},
 		{"SELECT (p.*)::text FROM people p", "r:p"},
 		{"SELECT array_agg(tier) FROM people", "c:tier"},
 		{"SELECT ssn FROM people UNION SELECT 'x'", "c:ssn"},
 		{"SELECT (SELECT ssn FROM people LIMIT 1)", "c:ssn"},
 		{"UPDATE people SET name = name RETURNING upper(ssn)", "c:ssn"},
-		{"INSERT INTO t SELECT upper(ssn) FROM people", "c:ssn"},
+		{"UPDATE people SET note = ssn RETURNING note", "c:ssn"},
+		{"INSERT INTO t SELECT ssn FROM people", "c:ssn"},
+		{"SELECT x FROM people, LATERAL (VALUES (ssn)) v(x)", "c:ssn"},
+		{"SELECT u FROM people, unnest(array[ssn]) u", "c:ssn"},
+		{"SELECT ssn FROM people FULL JOIN people p2 USING (ssn)", "c:ssn"},
+		{"SELECT 1 FROM people WHERE ssn::int = 0", "c:ssn"},
 	};
-	size_t i;
+	size_t i, j;
+	int some;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(pg_classify(cases[i].sql, &c), 0);
-		if (!cases[i].ref ? c.stmts[0].nrefs != 0
+		for (some = 0, j = 0; j < c.stmts[0].nrefs; j++)
+			some |= c.stmts[0].refs[j][0] != 'p';
+		if (!cases[i].ref ? some
 				  : !has(c.stmts[0].refs, c.stmts[0].nrefs,
 					 cases[i].ref))
 			fail_msg("%s: refs %zu, want %s", cases[i].sql,
@@ -620,6 +630,14 @@ static void test_output_refs(void **state)
 				 cases[i].ref ? cases[i].ref : "none");
 		done();
 	}
+	/* a subquery's column may be another renamed */
+	one("SELECT upper(name) FROM (SELECT ssn AS name FROM people) s",
+	    PG_CLASS_READ);
+	assert_true(c.stmts[0].refs_derived);
+	done();
+	one("SELECT upper(name) FROM people", PG_CLASS_READ);
+	assert_false(c.stmts[0].refs_derived);
+	done();
 }
 
 static void shape_is(const char *sql, const char *want)

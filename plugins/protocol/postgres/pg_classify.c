@@ -183,16 +183,22 @@ static void walk_object(struct walk *w, const char *key, json_object *o)
 	json_object *node, *with;
 	size_t base = w->nscope;
 	char *name;
-	int setop;
+	int setop, copying;
 
 	/* A RangeVar, wrapped or in a typed field such as "relation".  A
 	 * bare name is a CTE's where one is in scope, except as the target
 	 * of a write ("relation"), which is always a table. */
 	if (pg_json_get_str(o, "relname")) {
+		pg_note_alias(w, pg_json_get_str(o, "relname"));
+		pg_note_alias(w, pg_json_get_str(pg_json_get(o, "alias"),
+						 "aliasname"));
 		name = pg_rangevar_name(o);
 		if (name && name[0] == '\1' && in_scope(w, name + 1) &&
-		    !(key && strcmp(key, "relation") == 0))
+		    !(key && (strcmp(key, "relation") == 0 ||
+			      strcmp(key, "rel") == 0))) {
 			free(name);
+			w->derived = 1; /* a CTE's columns may be renamed */
+		}
 		else
 			pg_add_name(w, w->st->tables, &w->st->ntables, name);
 	}
@@ -212,9 +218,38 @@ static void walk_object(struct walk *w, const char *key, json_object *o)
 	/* what the query's results are computed from (pg_classify.h) */
 	setop = pg_json_get_str(o, "op") &&
 		strcmp(pg_json_get_str(o, "op"), "SETOP_NONE") != 0;
-	pg_output_refs(w, pg_json_get(o, "targetList"));
+	copying = key && (strcmp(key, "InsertStmt") == 0 ||
+			  strcmp(key, "UpdateStmt") == 0);
+	if (key && strcmp(key, "UpdateStmt") == 0) {
+		w->copying++; /* SET col = ssn copies the value */
+		pg_output_refs(w, pg_json_get(o, "targetList"));
+		w->copying--;
+	} else {
+		pg_output_refs(w, pg_json_get(o, "targetList"));
+	}
 	pg_output_refs(w, pg_json_get(o, "returningList"));
+	/* values not from a target list: VALUES, a function in FROM
+	 * (unnest(array[ssn])), a FULL JOIN's merged USING columns, a
+	 * cast (its error quotes the value) */
+	pg_expr_refs(w, pg_json_get(o, "valuesLists"));
+	if (key && (strcmp(key, "RangeFunction") == 0 ||
+		    strcmp(key, "RangeSubselect") == 0 ||
+		    strcmp(key, "RangeTableFunc") == 0)) {
+		w->derived = 1;
+		pg_note_alias(w, pg_json_get_str(pg_json_get(o, "alias"),
+						 "aliasname"));
+		pg_expr_refs(w, pg_json_get(o, "functions"));
+	}
+	if (key && strcmp(key, "JoinExpr") == 0 &&
+	    !strcmp(pg_json_get_str(o, "jointype") ?: "", "JOIN_FULL")) {
+		pg_names_refs(w, pg_json_get(o, "usingClause"));
+		if (pg_json_get(o, "isNatural"))
+			w->refs_more = 1;
+	}
+	if (key && strcmp(key, "TypeCast") == 0)
+		pg_expr_refs(w, pg_json_get(o, "arg"));
 	w->in_setop += setop;
+	w->copying += copying;
 
 	/* a query's CTEs are in scope for the rest of it */
 	with = pg_json_get(o, "withClause");
@@ -227,6 +262,7 @@ static void walk_object(struct walk *w, const char *key, json_object *o)
 	}
 	w->nscope = base;
 	w->in_setop -= setop;
+	w->copying -= copying;
 }
 
 static void walk_node(struct walk *w, const char *key, json_object *o)
@@ -531,6 +567,7 @@ static int classify_one(const char *sql, json_object *s, struct pg_stmt *st)
 		w.row_name = pg_settings_row_name(node);
 	walk_node(&w, NULL, wrap);
 	pg_qualify_tables(&w);
+	pg_refs_done(&w);
 	st->refs_more = w.refs_more;
 	if (w.oom)
 		return -1;

@@ -80,10 +80,14 @@ struct pg_stmt {
 	 * "c:name" for a column used in an output expression (a target or
 	 * RETURNING that is not a bare column, any target of a UNION and
 	 * the like), "r:name" for a name there that may be a whole row (a
-	 * bare name, name.*), "r:*" for a bare * in an expression. */
+	 * bare name, name.*), "r:*" for a bare * in an expression, "p:name"
+	 * for a target that is a plain column (or a whole row when no
+	 * table has such a column). */
 	size_t nrefs;
 	char *refs[PG_MAX_NAMES];
 	int refs_more; /* more than PG_MAX_NAMES: any column may be */
+	int refs_derived; /* FROM has a subquery, function or CTE: a name
+			     there may be another column's */
 };
 
 struct pg_classified {

@@ -71,7 +71,8 @@ static int decide(struct pg_session *ps, const char *text,
 		d->effect = JG_EFFECT_DENY; /* fail closed */
 	if (!d->rule[0])
 		snprintf(d->rule, sizeof(d->rule), "default");
-	if (d->effect == JG_EFFECT_ALLOW && d->mask_profile[0])
+	/* a statement held for review runs masked too once approved */
+	if (d->effect != JG_EFFECT_DENY && d->mask_profile[0])
 		ps->masking = 1;
 	return d->effect;
 }
@@ -146,14 +147,31 @@ static int same_bytes(const struct pg_session *ps, const char *sql)
 
 /* ---- values computed from masked columns ---- */
 
-/* Whether the session's catalog has column q ("schema.table.column"). */
-static int has_column(const struct pg_session *ps, const char *q)
+/* System catalogs are not in the session's catalog (pg_rows.h); their
+ * columns are the server's metadata, taken as covered only where a rule
+ * names one ("c:" references are still asked about by name). */
+static int system_table(const char *t)
 {
-	size_t i;
+	return !strncmp(t, "pg_catalog.", 11) ||
+	       !strncmp(t, "information_schema.", 19);
+}
 
-	for (i = 0; i < ps->cat.n; i++)
-		if (strcmp(ps->cat.v[i].name, q) == 0)
+/* Whether table t has column c: 1, 0, or 1 for a system table (its
+ * columns are not listed, and such a name is taken for a column). */
+static int has_column(const struct pg_session *ps, const char *t,
+		      const char *c)
+{
+	size_t tl = strlen(t), i;
+
+	if (system_table(t))
+		return 1;
+	for (i = 0; i < ps->cat.n; i++) {
+		const char *nm = ps->cat.v[i].name;
+
+		if (!strncmp(nm, t, tl) && nm[tl] == '.' &&
+		    !strcmp(nm + tl + 1, c))
 			return 1;
+	}
 	return 0;
 }
 
@@ -164,6 +182,8 @@ static int table_covered(struct pg_session *ps, const char *t)
 	size_t tl = strlen(t), i;
 	int found = 0, r;
 
+	if (system_table(t))
+		return 0;
 	if (ps->cat.failed || ps->cat.truncated)
 		return -1;
 	for (i = 0; i < ps->cat.n; i++) {
@@ -178,41 +198,92 @@ static int table_covered(struct pg_session *ps, const char *t)
 	return found ? 0 : -1;
 }
 
+#define CANNOT_CHECK "?"
+
+/* Whether t is public.pg_x reported beside pg_catalog.pg_x for a bare
+ * pg_x (pg_names.c): the system table is the one the server reads
+ * unless public has one, which the catalog then lists. */
+static int shadow_of_system(const struct pg_session *ps,
+			    const struct pg_stmt *st, const char *t)
+{
+	char sys[300];
+	size_t i, tl = strlen(t);
+
+	if (strncmp(t, "public.pg_", 10) != 0)
+		return 0;
+	for (i = 0; i < ps->cat.n; i++)
+		if (!strncmp(ps->cat.v[i].name, t, tl) &&
+		    ps->cat.v[i].name[tl] == '.')
+			return 0; /* public has one */
+	snprintf(sys, sizeof(sys), "pg_catalog.%s", t + 7);
+	for (i = 0; i < st->ntables; i++)
+		if (!strcmp(st->tables[i], sys))
+			return 1;
+	return 0;
+}
+
+/* Whether some table of st has column c. */
+static int any_has_column(const struct pg_session *ps,
+			  const struct pg_stmt *st, const char *c)
+{
+	size_t j;
+
+	for (j = 0; j < st->ntables; j++)
+		if (!strchr(st->tables[j], '*') &&
+		    has_column(ps, st->tables[j], c))
+			return 1;
+	return 0;
+}
+
 /*
  * A value computed from a column (replace(ssn, ...), row_to_json(p), a
- * UNION's column) reaches the client without the column's name, so no
- * column rule can mask it.  The first covered column st computes a
- * result from, written into q; NULL when none.
+ * UNION's column, a cast whose error quotes it) reaches the client
+ * without the column's name, so no column rule can mask it.  The first
+ * covered column st computes a result from, written into q; NULL when
+ * none.  References (pg_classify.h): "c:" a column in an expression,
+ * asked about in every table (in any column of every table when FROM
+ * has a subquery, function or CTE, whose columns may be others
+ * renamed); "p:" a plain target, fine when a table has such a column,
+ * else a whole row; "r:" a whole row.
  */
 static const char *computed_masked(struct pg_session *ps,
 				   const struct pg_stmt *st, char *q,
 				   size_t qlen)
 {
 	size_t i, j;
-	const char *ref, *t;
-	int r;
+	const char *ref, *t, *c;
+	int r, row;
 
 	for (i = 0; i < st->nrefs + (st->refs_more ? 1 : 0); i++) {
 		ref = i < st->nrefs ? st->refs[i] : "r:*";
+		c = ref + 2;
+		row = ref[0] == 'r' ||
+		      (ref[0] == 'p' && !any_has_column(ps, st, c));
+		if (ref[0] == 'p' && !row)
+			continue;
+		if (!JG_HOST_HAS(ps->h, mask_column_rule))
+			return CANNOT_CHECK; /* a core older than ABI 1.4 */
 		for (j = 0; j < st->ntables; j++) {
 			t = st->tables[j];
-			if (strchr(t, '*'))
+			if (strchr(t, '*') || shadow_of_system(ps, st, t))
 				continue;
-			snprintf(q, qlen, "%s.%s", t, ref + 2);
-			if (!JG_HOST_HAS(ps->h, mask_column_rule))
-				r = -1;
-			else if (ref[0] == 'c')
-				r = ps->h->mask_column_rule(ps->s, q);
-			else if (strcmp(ref + 2, "*") != 0 && has_column(ps, q))
-				r = 0; /* a column, checked as such */
-			else {
+			snprintf(q, qlen, "%s.%s", t, c);
+			if (row || st->refs_derived) {
 				r = table_covered(ps, t);
-				snprintf(q, qlen, "%s (a whole row)", t);
+				if (row)
+					snprintf(q, qlen, "%s (a whole row)", t);
+				else if (r == 1)
+					snprintf(q, qlen, "%s (%s may be one of "
+						 "its columns renamed)", t, c);
+			} else {
+				r = ps->h->mask_column_rule(ps->s, q);
 			}
 			if (r == 1)
 				return q;
-			if (r != 0)
-				return "a column the gateway cannot check";
+			if (r != 0) {
+				snprintf(q, qlen, "%s", t);
+				return CANNOT_CHECK;
+			}
 		}
 	}
 	return NULL;
@@ -344,17 +415,24 @@ static int guard_text(struct pg_session *ps, const uint8_t *msg, size_t n,
 	 * compute a result from a covered column */
 	if (ps->masking && (!JG_HOST_HAS(ps->h, mask_values) ||
 			    ps->h->mask_values(ps->s, NULL, 0) != JG_OK)) {
-		char q[300];
+		char q[300] = "";
 		const char *col;
 
 		for (i = 0; i < c.n; i++) {
 			if (!(col = computed_masked(ps, &c.stmts[i], q,
 						    sizeof(q))))
 				continue;
-			snprintf(buf, sizeof(buf),
-				 "a result computed from masked column %s is "
-				 "refused by jitgate",
-				 col);
+			if (strcmp(col, CANNOT_CHECK) == 0)
+				snprintf(buf, sizeof(buf),
+					 "a result computed from columns of %s, "
+					 "which the gateway cannot check for "
+					 "masking rules, is refused by jitgate",
+					 q[0] ? q : "a table");
+			else
+				snprintf(buf, sizeof(buf),
+					 "a result computed from masked column "
+					 "%s is refused by jitgate",
+					 col);
 			pg_classified_free(&c);
 			return pg_refuse(
 				ps, msg[0], "computed from a masked column", buf,

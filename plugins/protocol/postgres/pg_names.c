@@ -544,13 +544,13 @@ static void expr_refs(struct walk *w, json_object *o)
 
 /* A target whose value reaches the client with its column's name: a
  * bare column or a star, outside a set operation (whose columns carry
- * no table). */
+ * no table) and outside what a write copies into a table. */
 static int names_itself(const struct walk *w, json_object *val)
 {
 	json_object *f = pg_json_get(pg_json_get(val, "ColumnRef"), "fields");
 	size_t i, n = arr_len(f);
 
-	if (w->in_setop || n == 0)
+	if (w->in_setop || w->copying || n == 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(f, i);
@@ -562,16 +562,88 @@ static int names_itself(const struct walk *w, json_object *val)
 	return 1;
 }
 
+/* The last String of a plain ColumnRef's fields, with how many there
+ * are; NULL for a star. */
+static const char *plain_name(json_object *val, size_t *n)
+{
+	json_object *f = pg_json_get(pg_json_get(val, "ColumnRef"), "fields");
+
+	*n = arr_len(f);
+	return *n ? pg_json_get_str(pg_json_get(json_object_array_get_idx(
+							f, *n - 1),
+						"String"),
+				    "sval")
+		  : NULL;
+}
+
 void pg_output_refs(struct walk *w, json_object *list)
 {
-	size_t i, n = arr_len(list);
+	size_t i, n = arr_len(list), parts;
 	json_object *val;
+	const char *name;
 
 	for (i = 0; i < n; i++) {
 		val = pg_json_get(pg_json_get(json_object_array_get_idx(list, i),
 					      "ResTarget"),
 				  "val");
-		if (val && !names_itself(w, val))
-			expr_refs(w, val);
+		if (!val)
+			continue;
+		if (names_itself(w, val)) {
+			/* a bare name may be a whole row (SELECT p FROM
+			 * people p), a.b a function of a row (p.to_json):
+			 * the guard checks they are columns */
+			name = plain_name(val, &parts);
+			if (name)
+				add_ref(w, parts == 1 ? "r:" : "p:", name);
+			continue;
+		}
+		expr_refs(w, val);
 	}
+}
+
+void pg_note_alias(struct walk *w, const char *name)
+{
+	if (!name)
+		return;
+	if (w->naliases == PG_MAX_SCOPE)
+		w->aliases_more = 1;
+	else
+		w->aliases[w->naliases++] = name;
+}
+
+void pg_expr_refs(struct walk *w, json_object *o)
+{
+	expr_refs(w, o);
+}
+
+void pg_names_refs(struct walk *w, json_object *list)
+{
+	size_t i, n = arr_len(list);
+	const char *s;
+
+	for (i = 0; i < n; i++)
+		if ((s = pg_json_get_str(pg_json_get(json_object_array_get_idx(
+							     list, i),
+						     "String"),
+					 "sval")))
+			add_ref(w, "c:", s);
+}
+
+/* "r:name" is a whole row only where name is a table's or an alias;
+ * another bare name is a column ("p:", checked as one). */
+void pg_refs_done(struct walk *w)
+{
+	struct pg_stmt *st = w->st;
+	size_t i, j;
+	int alias;
+
+	for (i = 0; i < st->nrefs && !w->aliases_more; i++) {
+		if (st->refs[i][0] != 'r' || strcmp(st->refs[i] + 2, "*") == 0)
+			continue;
+		for (alias = 0, j = 0; j < w->naliases && !alias; j++)
+			alias = strcmp(w->aliases[j], st->refs[i] + 2) == 0;
+		if (!alias)
+			st->refs[i][0] = 'p';
+	}
+	st->refs_derived = w->derived;
 }

@@ -25,7 +25,12 @@ struct walk {
 	int runs_sql; /* calls a function that runs SQL text it is given */
 	const char *row_name; /* pg_settings_row_name() of the statement */
 	int in_setop;         /* inside a UNION, INTERSECT or EXCEPT */
+	int copying;          /* inside what a write copies into a table */
 	int refs_more;        /* more output refs than kept */
+	int derived;          /* a FROM item is a subquery, function or CTE */
+	const char *aliases[PG_MAX_SCOPE]; /* tables' names and aliases */
+	size_t naliases;
+	int aliases_more;
 };
 
 /* pg_classify.c */
@@ -62,6 +67,14 @@ unsigned pg_set_stmt_flags(const char *name, const char *kind,
 /* Note in the statement what the targets of list (a targetList or a
  * returningList) compute results from (pg_stmt.refs). */
 void pg_output_refs(struct walk *w, json_object *list);
+/* Every column reference inside expression o, as computed from. */
+void pg_expr_refs(struct walk *w, json_object *o);
+/* Each String of list (USING columns) as computed from. */
+void pg_names_refs(struct walk *w, json_object *list);
+/* A name a row may be referred to by (a table's, an alias). */
+void pg_note_alias(struct walk *w, const char *name);
+/* After the walk: which "r:" refs are whole rows (pg_stmt.refs). */
+void pg_refs_done(struct walk *w);
 /* Whether FuncCall o runs SQL text (query_to_xml, ts_stat, ...). */
 int pg_runs_sql(json_object *o);
 
