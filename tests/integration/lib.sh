@@ -137,6 +137,11 @@ stop_jitgated() {
 	wait "$JG_PID"
 	JG_RC=$?
 	JG_PID=
+	# a crash at exit (a sanitizer's report, say) is in the log only
+	if [ "$JG_RC" -ne 0 ] && [ "${1:-TERM}" = TERM ]; then
+		echo "# jitgated exited with status $JG_RC; the end of its log:"
+		tail -60 "$JG_LOG" | sed 's/^/#   /'
+	fi
 }
 
 # Peak resident memory of a running process, KiB.
