@@ -120,7 +120,7 @@ static int is_utf8_name(const char *e)
 }
 
 /* The string constant of argument i of a node's list args, or NULL. */
-const char *pg_const_arg(json_object *args, size_t i)
+static const char *const_arg(json_object *args, size_t i)
 {
 	json_object *c = args && json_object_is_type(args, json_type_array) &&
 					 json_object_array_length(args) > i
@@ -162,7 +162,7 @@ static int search_path_kept(const char *v)
 	}
 }
 
-unsigned pg_setting_flags(const char *name, const char *value)
+static unsigned setting_flags(const char *name, const char *value)
 {
 	if (!name) /* computed: could be either */
 		return PG_FLAG_SEARCH_PATH | PG_FLAG_CLIENT_ENCODING;
@@ -182,10 +182,10 @@ unsigned pg_set_stmt_flags(const char *name, const char *kind,
 	unsigned f = 0;
 
 	if (strcmp(kind, "VAR_SET_VALUE") != 0) /* FROM CURRENT, ... */
-		return pg_setting_flags(name, NULL);
+		return setting_flags(name, NULL);
 	/* SET search_path TO public, hr: every element counts */
 	for (i = 0; i < n || i == 0; i++)
-		f |= pg_setting_flags(name, pg_const_arg(args, i));
+		f |= setting_flags(name, const_arg(args, i));
 	return f;
 }
 
@@ -243,7 +243,7 @@ const char *pg_settings_row_name(json_object *sel)
 	    arr_len(pg_json_get(call, "args")) != 3 ||
 	    !column_is(json_object_array_get_idx(pg_json_get(call, "args"), 0),
 		       "name") ||
-	    !pg_const_arg(pg_json_get(call, "args"), 1))
+	    !const_arg(pg_json_get(call, "args"), 1))
 		return NULL;
 	rv = pg_json_get(json_object_array_get_idx(from, 0), "RangeVar");
 	sch = pg_json_get_str(rv, "schemaname");
@@ -273,11 +273,11 @@ unsigned pg_set_config_flags(json_object *o, const char *row_name)
 
 	if (!last || strcmp(last, "set_config") != 0)
 		return 0;
-	name = pg_const_arg(args, 0);
+	name = const_arg(args, 0);
 	if (!name && row_name && column_is(json_object_array_get_idx(args, 0),
 					   "name"))
 		name = row_name;
-	return pg_setting_flags(name, pg_const_arg(args, 1));
+	return setting_flags(name, const_arg(args, 1));
 }
 
 /* Built-in functions that run SQL text, or read a table or schema named
@@ -499,7 +499,7 @@ static void add_ref(struct walk *w, const char *kind, const char *name)
 }
 
 /* Every column reference inside an expression o. */
-static void expr_refs(struct walk *w, json_object *o)
+void pg_expr_refs(struct walk *w, json_object *o)
 {
 	json_object *f;
 	const char *s;
@@ -510,7 +510,7 @@ static void expr_refs(struct walk *w, json_object *o)
 	if (json_object_is_type(o, json_type_array)) {
 		n = json_object_array_length(o);
 		for (i = 0; i < n; i++)
-			expr_refs(w, json_object_array_get_idx(o, i));
+			pg_expr_refs(w, json_object_array_get_idx(o, i));
 		return;
 	}
 	if (!json_object_is_type(o, json_type_object))
@@ -538,7 +538,7 @@ static void expr_refs(struct walk *w, json_object *o)
 	json_object_object_foreach(o, k, v)
 	{
 		(void)k;
-		expr_refs(w, v);
+		pg_expr_refs(w, v);
 	}
 }
 
@@ -597,7 +597,7 @@ void pg_output_refs(struct walk *w, json_object *list)
 				add_ref(w, parts == 1 ? "r:" : "p:", name);
 			continue;
 		}
-		expr_refs(w, val);
+		pg_expr_refs(w, val);
 	}
 }
 
@@ -609,11 +609,6 @@ void pg_note_alias(struct walk *w, const char *name)
 		w->aliases_more = 1;
 	else
 		w->aliases[w->naliases++] = name;
-}
-
-void pg_expr_refs(struct walk *w, json_object *o)
-{
-	expr_refs(w, o);
 }
 
 void pg_names_refs(struct walk *w, json_object *list)

@@ -51,17 +51,15 @@ void pg_qualify_tables(struct walk *w);
 /* Tables a utility statement of type reaches without a RangeVar. */
 void pg_object_names(struct walk *w, const char *type, json_object *node);
 int pg_has_name(char *const *arr, size_t n, const char *name);
-/* The string constant of argument i of a list args, or NULL. */
-const char *pg_const_arg(json_object *args, size_t i);
-/* PG_FLAG_SEARCH_PATH / PG_FLAG_CLIENT_ENCODING for setting name to
- * value (NULL: not a constant), and for a set_config() FuncCall. */
-unsigned pg_setting_flags(const char *name, const char *value);
+/* PG_FLAG_SEARCH_PATH / PG_FLAG_CLIENT_ENCODING for a set_config()
+ * FuncCall o. */
 unsigned pg_set_config_flags(json_object *o, const char *row_name);
 /* The setting pg_dump's set_config(name, ...) FROM pg_settings WHERE
  * name = '...' changes (the only statement shape for which row_name is
  * given), or NULL. */
 const char *pg_settings_row_name(json_object *select);
-/* The same for SET name (kind VAR_SET_VALUE, ...) TO args. */
+/* PG_FLAG_SEARCH_PATH / PG_FLAG_CLIENT_ENCODING for SET name (kind
+ * VAR_SET_VALUE, ...) TO args. */
 unsigned pg_set_stmt_flags(const char *name, const char *kind,
 			   json_object *args);
 /* Note in the statement what the targets of list (a targetList or a

@@ -35,6 +35,9 @@
  *        column_rule() and mask_values() appended to struct jg_mask_ops
  *        (JG_MASK_OPS_HAS).  host: session_end_reason() appended (why
  *        the gateway ends a session, for the client's last message).
+ *   1.4  host: mask_column_rule() appended (whether a column rule of the
+ *        session's masking profile covers a column, for values computed
+ *        from one, which reach the client without its name).
  */
 #ifndef JITGATE_JITGATE_H
 #define JITGATE_JITGATE_H
